@@ -51,9 +51,12 @@ def reports_data() -> Path:
     return REPO / "tests" / "data" / "reports"
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def report_results(reports_data: Path) -> list[dict]:
-    """Every distinct result of tests/data/reports/*.json, plus a hostile document (XSS text and id)."""
+    """Every distinct result of tests/data/reports/*.json plus a hostile one (XSS text and id).
+
+    Shared by the session: read-only.
+    """
     import json
 
     seen: dict[str, dict] = {}
@@ -77,7 +80,7 @@ def report_results(reports_data: Path) -> list[dict]:
     return [*seen.values(), hostile]
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def report_manifest() -> dict:
     """A run manifest as the runner writes it (schema.md)."""
     return {
