@@ -73,8 +73,16 @@ class Analyzer:
 
         self.mode = mode
         self.model = model
-        # Until the two-pass default mode exists, "default" runs the full pipeline.
-        self._nlp = load_pipeline(model, mode="fast" if mode == "fast" else "full")
+        # "default" is two-pass (hrdiscourse.nlp.twopass): the fast pipeline on
+        # everything, the trained one only on the sentences around mentions.
+        self._twopass = None
+        if mode == "default":
+            from .nlp.twopass import load_twopass
+
+            self._twopass = load_twopass(model)
+            self._nlp = self._twopass.full
+        else:
+            self._nlp = load_pipeline(model, mode="fast" if mode == "fast" else "full")
 
     @property
     def nlp(self) -> Any:
@@ -98,12 +106,17 @@ class Analyzer:
 
     def result(self, doc: Any, record: Record) -> dict[str, Any]:
         """The result dict of one processed ``Doc`` (see ``docs/schema.md``)."""
-        from .classify import label_document
         from .nlp.serialize import doc_to_dict
+
+        return self.result_from_spans(doc_to_dict(doc), record)
+
+    def result_from_spans(self, spans: dict[str, Any], record: Record) -> dict[str, Any]:
+        """The result dict from ``doc_to_dict``-style spans (``hr_mentions``, ``signals``, ``links``)."""
+        from .classify import label_document
         from .reports.citations import annotate, format_citation
 
         res = meta_fields(record)
-        res.update(doc_to_dict(doc))
+        res.update(spans)
         res["text"] = record.text
         res.update(label_document(res))
         res["citation"] = format_citation(res, lang=res.get("language") or "en")
@@ -119,6 +132,13 @@ class Analyzer:
         self._lexicons = self.lexicon_versions()
         self._model_info = self.model_info()
         nlp = self._nlp
+        if self._twopass is not None:
+            for chunk in _chunks(items, batch_size * 8):
+                with self._twopass.memory_zone():
+                    merged = self._twopass.pipe([rec.text for rec, _ in chunk], batch_size=batch_size)
+                    for (rec, ctx), spans in zip(chunk, merged, strict=True):
+                        yield rec, ctx, self.result_from_spans(spans, rec)
+            return
         for chunk in _chunks(items, batch_size * 8):
             with nlp.memory_zone():
                 pairs = ((rec.text, (rec, ctx)) for rec, ctx in chunk)

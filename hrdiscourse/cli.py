@@ -80,6 +80,15 @@ def analyze_cli(
     resume: bool = typer.Option(False, "--resume", help="Continue a run that was stopped, keeping its results."),
     reports: bool = typer.Option(True, "--reports/--no-reports", help="Write the HTML/Markdown reports."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (LocalCluster workers for dask)."),
+    engine: str = typer.Option("local", help="local (this machine) or dask."),
+    scheduler: str = typer.Option(None, help="Address of a running Dask scheduler (tcp://host:8786)."),
+    store: Path = typer.Option(None, help="DuckDB file to add the run's results to."),
+    max_chars: int = typer.Option(
+        1_000_000,
+        "--max-chars",
+        help="Longest text analysed, in characters (at most 1,000,000); longer ones are rejected.",
+    ),
 ) -> None:
     """Analyse documents and write documents.jsonl, errors.jsonl, manifest.json and reports."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -108,6 +117,11 @@ def analyze_cli(
             resume=resume,
             write_reports=reports,
             progress=lambda n: bar.advance(task, n),
+            workers=workers,
+            engine=engine,
+            scheduler=scheduler,
+            store=store,
+            max_chars=max_chars,
         )
     typer.echo(
         f"{manifest['analysed']} analysed, {manifest['errors']} rejected, "
@@ -131,6 +145,190 @@ def report_cli(
 
     paths = rebuild_reports(run_dir)
     typer.echo(f"wrote {len(paths)} files; corpus report: {run_dir / 'index.html'}")
+
+
+def _print_scores(scores: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    summary = Table(title="Document labels: macro-F1 and coopted precision")
+    for col in ("system", "macro-F1", "coopted P", "coopted R"):
+        summary.add_column(col)
+    for s in scores.values():
+        summary.add_row(
+            s.name,
+            f"{s.macro_f1:.3f}",
+            f"{s.per_label.loc['coopted', 'precision']:.3f}",
+            f"{s.per_label.loc['coopted', 'recall']:.3f}",
+        )
+    console.print(summary)
+    for s in scores.values():
+        table = Table(title=f"{s.name}: per label")
+        for col in ("label", "precision", "recall", "f1", "support"):
+            table.add_column(col)
+        for label, row in s.per_label.iterrows():
+            cells = [f"{row.precision:.3f}", f"{row.recall:.3f}", f"{row.f1:.3f}", str(int(row.support))]
+            table.add_row(str(label), *cells)
+        console.print(table)
+        cm = Table(title=f"{s.name}: confusion (rows gold, columns predicted)")
+        cm.add_column("gold")
+        for label in s.confusion.columns:
+            cm.add_column(str(label)[:9])
+        for label, row in s.confusion.iterrows():
+            cm.add_row(str(label), *[str(int(v)) for v in row])
+        console.print(cm)
+
+
+@app.command("train")
+@handle_errors
+def train_cli(
+    gold: Path = typer.Option(Path("corpora/gold/documents"), help="Gold documents (train split is used)."),
+    out: Path = typer.Option(None, help="Model file to write; default hrdiscourse/models/label_model.skops."),
+    seed: bool = typer.Option(True, "--seed/--no-seed", help="Add the seed report as a critical document."),
+    cv: bool = typer.Option(True, "--cv/--no-cv", help="Cross-validate the strategies on train first."),
+    model: str = typer.Option("auto", help="spaCy pipeline name or path; 'auto' picks the installed one."),
+    mode: str = typer.Option("full", help="Pipeline mode used to analyse the gold documents (as analyze)."),
+) -> None:
+    """Train the document-label model on the gold train split and write it with its sidecar."""
+    from .classify import MODEL_PATH, save_model, train_from_gold
+    from .nlp.pipeline import load_pipeline
+
+    nlp = load_pipeline(model, mode=mode)
+    label_model, table = train_from_gold(gold, nlp, include_seed=seed, cv=cv)
+    if table is not None:
+        typer.echo("Cross-validation on the train split:")
+        typer.echo(table.to_string())
+    paths = save_model(label_model, out or MODEL_PATH)
+    written = ", ".join(str(p) for p in paths)
+    typer.echo(f"trained on {label_model.meta['n_train']} documents; wrote {written}")
+
+
+@app.command("evaluate")
+@handle_errors
+def evaluate_cli(
+    gold: Path = typer.Option(Path("corpora/gold/documents"), help="Folder of gold documents."),
+    split: str = typer.Option("test", help="Split to score: test (held out) or train."),
+    model_file: Path = typer.Option(None, "--model-file", help="Label model to score; default: shipped."),
+    model: str = typer.Option("auto", help="spaCy pipeline name or path; 'auto' picks the installed one."),
+    mode: str = typer.Option("full", help="Pipeline mode used to analyse the gold documents (as analyze)."),
+) -> None:
+    """Score document labels (baseline, rules, model, combined) on a gold split."""
+    from .classify import evaluate_gold, load_model
+    from .nlp.pipeline import load_pipeline
+
+    nlp = load_pipeline(model, mode=mode)
+    label_model = load_model(model_file) if model_file else None
+    _print_scores(evaluate_gold(gold, nlp, split=split, model=label_model))
+
+
+@app.command("audit")
+@handle_errors
+def audit_cli(
+    file: Path = typer.Argument(..., help="Programme description, funding call or policy (.txt/.md)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of Markdown."),
+    out: Path = typer.Option(None, "--out", help="Folder to write <name>.audit.md, .html and .json into."),
+) -> None:
+    """Audit a programme or policy against the report's section 5 core elements and incompatible list."""
+    from .audit import audit
+
+    if not file.is_file():
+        _fail(f"{file}: no such file; give a text or Markdown file to audit.", 2)
+    result = audit(file)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        stem = file.stem
+        (out / f"{stem}.audit.md").write_text(result.to_markdown(), encoding="utf-8")
+        (out / f"{stem}.audit.html").write_text(result.to_html(), encoding="utf-8")
+        (out / f"{stem}.audit.json").write_text(result.to_json() + "\n", encoding="utf-8")
+        typer.echo(f"overall: {result.overall}; wrote {out / (stem + '.audit.html')}")
+        return
+    typer.echo(result.to_json() if as_json else result.to_markdown())
+
+
+@app.command("watch")
+@handle_errors
+def watch_cli(
+    sources: list[str] = typer.Argument(..., help="Feed URLs (http/https), feed files, folders, JSONL."),
+    store: Path = typer.Option(..., help="DuckDB file of items already seen (created if missing)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for new.jsonl and the what's-new report."),
+    model: str = typer.Option("auto", help="spaCy pipeline name or path; 'auto' picks the installed one."),
+    mode: str = typer.Option("default", help="default (fast pass, parser near mentions), full or fast."),
+    timeout: float = typer.Option(20.0, help="Seconds allowed per URL connection and read."),
+    max_mb: float = typer.Option(20.0, "--max-mb", help="Largest download accepted from a URL, in MB."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (LocalCluster workers for dask)."),
+    engine: str = typer.Option("local", help="local (this machine) or dask."),
+    scheduler: str = typer.Option(None, help="Address of a running Dask scheduler (tcp://host:8786)."),
+) -> None:
+    """Analyse only the items not yet in the store and write a what's-new report (co-opted first)."""
+    from .watch import REPORT_HTML, watch
+
+    result = watch(
+        sources,
+        store=store,
+        out_dir=out,
+        model=model,
+        mode=mode,
+        timeout=timeout,
+        max_bytes=int(max_mb * 1_000_000),
+        workers=workers,
+        engine=engine,
+        scheduler=scheduler,
+    )
+    typer.echo(
+        f"{result.new} new ({result.labels.get('coopted', 0)} coopted), {result.known} already seen, "
+        f"{result.errors} unreadable; what's new: {out / REPORT_HTML}"
+    )
+    if result.errors:
+        typer.echo(f"Unreadable sources and reasons: {out / 'errors.jsonl'}", err=True)
+        raise typer.Exit(EXIT_REJECTED)
+
+
+@app.command("export")
+@handle_errors
+def export_cli(
+    run_dir: Path = typer.Argument(..., help="Output folder of an earlier 'analyze' run."),
+    format: str = typer.Option(..., "--format", "-f", help="csv, parquet, bibtex, csl-json or qdpx."),
+    out: Path = typer.Option(..., "--out", "-o", help="File to write; csv/parquet also write <stem>.spans.*"),
+) -> None:
+    """Export a run for spreadsheets, pandas, reference managers or QDA software (REFI-QDA)."""
+    from .exports import export
+
+    paths = export(run_dir, format, out)
+    typer.echo(f"wrote {', '.join(str(p) for p in paths)}")
+
+
+@app.command("sample")
+@handle_errors
+def sample_cli(
+    run_dir: Path = typer.Argument(..., help="Output folder of an earlier 'analyze' run."),
+    n: int = typer.Option(..., "--n", min=1, help="Documents to draw, stratified by the tool's label."),
+    out: Path = typer.Option(..., "--out", "-o", help="Coding file (CSV) to write."),
+    seed: int = typer.Option(0, help="Random seed; the same seed draws the same sample."),
+) -> None:
+    """Draw a stratified sample and write a coding file with an empty human_label column."""
+    from .validation import sample
+
+    table = sample(run_dir, n, seed=seed, out=out)
+    typer.echo(f"wrote {len(table)} documents to {out}; fill in human_label, then run: hrdiscourse agreement")
+
+
+@app.command("agreement")
+@handle_errors
+def agreement_cli(
+    coding: Path = typer.Argument(..., help="Coding file from 'sample' with human_label filled in."),
+) -> None:
+    """Cohen's kappa, per-label precision/recall/F1 and the confusion matrix, tool against human."""
+    from .validation import agreement
+
+    result = agreement(coding)
+    kappa = "undefined" if result.kappa != result.kappa else f"{result.kappa:.3f}"
+    typer.echo(f"{result.n} coded documents ({result.skipped} rows without human_label skipped)")
+    typer.echo(f"Cohen's kappa: {kappa}; agreement: {result.accuracy:.1%}")
+    typer.echo("\nPer label (human label as reference):")
+    typer.echo(result.per_label.round(3).to_string())
+    typer.echo("\nConfusion (rows human, columns tool):")
+    typer.echo(result.confusion.to_string())
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,11 @@ MODES: tuple[str, ...] = ("default", "full", "fast")
 DOCUMENTS = "documents.jsonl"
 ERRORS = "errors.jsonl"
 MANIFEST = "manifest.json"
+
+#: Longest text analysed, in characters: spaCy's ``Language.max_length``, the same in every
+#: mode and engine. Longer texts are rejected with this reason rather than crashing the run.
+MAX_CHARS = 1_000_000
+_LOCATION_RE = re.compile(r":((?:line|item|row) \d+)$")
 
 
 @dataclass
@@ -85,14 +91,17 @@ def _read_done(path: Path) -> tuple[set[str], set[str]]:
                 break
             try:
                 rec = json.loads(raw)
-            except json.JSONDecodeError:
+            except ValueError:  # JSONDecodeError, or UnicodeDecodeError for a mangled line
                 break
-            ids.add(str(rec.get("doc_id")))
+            if not isinstance(rec, dict) or not isinstance(rec.get("doc_id"), str):
+                break
+            ids.add(rec["doc_id"])
             if rec.get("content_hash"):
                 hashes.add(rec["content_hash"])
             good_bytes += len(raw)
     if good_bytes != path.stat().st_size:
-        # A line cut off by a kill: drop it, the document is analysed again.
+        # A line cut off by a kill (or anything after an unreadable line): drop it, the
+        # documents are analysed again.
         with path.open("r+b") as fh:
             fh.truncate(good_bytes)
     return ids, hashes
@@ -128,15 +137,41 @@ def _write_json_atomic(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
+def too_long(record: Record, max_chars: int) -> Rejected:
+    """The rejection of a record whose text is longer than ``max_chars``."""
+    source, location = record.source, ""
+    if m := _LOCATION_RE.search(source):
+        source, location = source[: m.start()], m.group(1)
+    fix = "split it into smaller documents (one file per article, chapter or section)"
+    if max_chars < MAX_CHARS:
+        fix += f", or raise --max-chars (up to {MAX_CHARS:,})"
+    length = len(record.text)
+    reason = f"text too long: {length:,} characters, above the limit of {max_chars:,} (--max-chars); {fix}."
+    return Rejected(source, reason, location)
+
+
+def _within_limit(records: Iterable[Record], max_chars: int, rejected: list[Rejected]) -> Iterator[Record]:
+    for record in records:
+        if len(record.text) > max_chars:
+            rejected.append(too_long(record, max_chars))
+        else:
+            yield record
+
+
 def _unique_records(
-    records: Iterable[Record], stats: RunStats, seen_ids: set[str], seen_hashes: set[str], resume: bool
+    records: Iterable[Record], stats: RunStats, seen_ids: set[str], seen_hashes: set[str], done_ids: set[str]
 ) -> Iterator[tuple[Record, str]]:
     for record in records:
         h = content_hash(record.text)
+        if record.doc_id in done_ids:
+            # Written by the interrupted run: keep its line. Only the first record with this id
+            # is that line; a later one is a duplicate, as it was in the interrupted run.
+            done_ids.discard(record.doc_id)
+            seen_ids.add(record.doc_id)
+            seen_hashes.add(h)
+            stats.resumed += 1
+            continue
         if record.doc_id in seen_ids or h in seen_hashes:
-            if resume and record.doc_id in seen_ids:
-                stats.resumed += 1
-                continue
             stats.duplicates += 1
             stats.duplicate_sources.append({"source": record.source, "doc_id": record.doc_id})
             continue
@@ -155,6 +190,11 @@ def run_analysis(
     resume: bool = False,
     write_reports: bool = True,
     progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    store: str | Path | None = None,
+    max_chars: int = MAX_CHARS,
 ) -> dict[str, Any]:
     """Analyse every input and write the run's outputs under ``out_dir``.
 
@@ -169,15 +209,27 @@ def run_analysis(
             only what is missing.
         write_reports: also write the HTML/Markdown reports.
         progress: called with the number of inputs just accounted for.
+        workers: worker processes (``engine="local"``) or LocalCluster workers (``"dask"``);
+            each loads the pipeline once (see :mod:`hrdiscourse.engines`).
+        engine: ``local`` or ``dask``.
+        scheduler: address of an existing Dask scheduler (``engine="dask"``).
+        store: DuckDB file the run's results are added to (:class:`hrdiscourse.store.Store`).
+        max_chars: longest text analysed (1 to :data:`MAX_CHARS`); a longer one is rejected
+            with its length and the limit in ``errors.jsonl``.
 
     Returns:
         The manifest, also written to ``manifest.json``.
     """
-    from .analysis import Analyzer
+    from .engines import make_engine
     from .ingest import read_corpus
 
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r} is not one of {', '.join(MODES)}; use --mode default, full or fast.")
+    if not 1 <= max_chars <= MAX_CHARS:
+        raise ConfigError(
+            f"--max-chars {max_chars} is out of range; give 1 to {MAX_CHARS:,} (spaCy analyses at most "
+            f"{MAX_CHARS:,} characters per document) and split longer documents."
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "docs").mkdir(exist_ok=True)
@@ -186,13 +238,14 @@ def run_analysis(
 
     seen_ids: set[str] = set()
     seen_hashes: set[str] = set()
+    done_ids: set[str] = set()
     if resume:
-        seen_ids, seen_hashes = _read_done(out / DOCUMENTS)
+        done_ids, seen_hashes = _read_done(out / DOCUMENTS)
     stats = RunStats()
     rejected: list[Rejected] = []
     docs_out = _LineWriter(out / DOCUMENTS, append=resume)
     errors_out = _LineWriter(out / ERRORS, append=False)
-    analyzer = Analyzer(model=model, mode=mode)
+    analyzer = make_engine(model=model, mode=mode, engine=engine, workers=workers, scheduler=scheduler)
     reported_errors = 0
 
     def flush_errors() -> None:
@@ -205,7 +258,8 @@ def run_analysis(
                 progress(1)
 
     def records() -> Iterator[tuple[Record, str]]:
-        for item in _unique_records(read_corpus(inputs, errors=rejected), stats, seen_ids, seen_hashes, resume):
+        readable = _within_limit(read_corpus(inputs, errors=rejected), max_chars, rejected)
+        for item in _unique_records(readable, stats, seen_ids, seen_hashes, done_ids):
             flush_errors()
             yield item
         flush_errors()
@@ -214,8 +268,10 @@ def run_analysis(
     try:
         for record, h, result in analyzer.analyze_records(records(), batch_size=batch_size):
             result["content_hash"] = h
-            docs_out.write(result)
+            # The per-document file first: a line in documents.jsonl (which --resume trusts)
+            # then always has its docs/<id>.json, even when the run is killed in between.
             _write_json_atomic(out / "docs" / f"{safe_name(record.doc_id)}.json", result)
+            docs_out.write(result)
             stats.analysed += 1
             stats.words += len(record.text.split())
             if progress:
@@ -223,9 +279,11 @@ def run_analysis(
                 before = stats.duplicates + stats.resumed
                 progress(1 + skipped)
         flush_errors()
+        model_info, lexicons = analyzer.model_info(), analyzer.lexicon_versions()
     finally:
         docs_out.close()
         errors_out.close()
+        analyzer.close()
 
     analysed_total = stats.analysed + stats.resumed
     manifest: dict[str, Any] = {
@@ -239,11 +297,16 @@ def run_analysis(
         "resumed": stats.resumed,
         "words": stats.words,
         "mode": mode,
-        "model": analyzer.model_info(),
-        "lexicons": analyzer.lexicon_versions(),
+        "model": model_info,
+        "lexicons": lexicons,
         "duration_s": round(time.perf_counter() - started, 3),
     }
     _write_json_atomic(out / MANIFEST, manifest)
+    if store is not None:
+        from .store import Store
+
+        with Store(store) as db:
+            db.add_run(out)
     if write_reports:
         from .reports import rebuild_reports
 

@@ -95,3 +95,19 @@ def report_manifest() -> dict:
         "lexicons": {"hr_framing": "1.0.0", "coopting_signals": "1.2.0"},
         "duration_s": 1.5,
     }
+
+
+@pytest.fixture()
+def report_run(tmp_path: Path, report_results: list[dict], report_manifest: dict) -> Path:
+    """A run folder (documents.jsonl, errors.jsonl, manifest.json) holding ``report_results``."""
+    import json
+
+    run = tmp_path / "run"
+    run.mkdir()
+    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in report_results]
+    (run / "documents.jsonl").write_text("".join(lines), encoding="utf-8")
+    (run / "errors.jsonl").write_text(
+        json.dumps({"source": "in/empty.txt", "location": "", "reason": "empty"}) + "\n", encoding="utf-8"
+    )
+    (run / "manifest.json").write_text(json.dumps(report_manifest), encoding="utf-8")
+    return run

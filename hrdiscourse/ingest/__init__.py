@@ -82,7 +82,13 @@ def read_file(path: Path, file: str) -> Iterator[Record | Rejected]:
         yield Rejected(file, "empty file (0 bytes); nothing to analyse.")
         return
     try:
-        yield from reader(path, file)
+        produced = False
+        for item in reader(path, file):
+            produced = True
+            yield item
+        if not produced:
+            # A header-only CSV or a JSONL file of blank lines: still an input, so it is listed.
+            yield Rejected(file, "no documents in the file (only blank lines, or a header without rows).")
     except OSError as exc:
         yield Rejected(
             file, f"cannot read the file ({exc.strerror or exc}); check that it exists and is readable."

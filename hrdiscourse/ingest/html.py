@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import trafilatura
 from trafilatura.settings import set_date_params
 
 from ..types import Record, Rejected
-from .decode import clean_text
+from .decode import clean_text, decode_bytes
 from .meta import make_record
 
 # Trafilatura logs every page it finds too short; a batch reader reports through Rejected.
@@ -50,11 +51,16 @@ _META_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
+# libxml2 silently drops what is nested deeper than 256 elements; huge_tree raises that to
+# 2,048 (hostile or machine-made pages nest deeper still: see _streamed_text).
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
+
+
 def _parse(content: bytes | str, *, fragment: bool = False) -> lxml.html.HtmlElement | None:
     try:
         if fragment:
-            return lxml.html.fragment_fromstring(content, create_parent="div")
-        return lxml.html.document_fromstring(content)
+            return lxml.html.fragment_fromstring(content, create_parent="div", parser=_PARSER)
+        return lxml.html.document_fromstring(content, parser=_PARSER)
     except (lxml.etree.ParserError, ValueError, TypeError):
         return None
 
@@ -85,6 +91,40 @@ def element_text(root: lxml.html.HtmlElement, *, drop_boilerplate: bool = True) 
         elif el.tail and el is not root:  # "end", or a comment / processing instruction
             parts.append(_WS_RE.sub(" ", el.tail))
     lines = (line.strip() for line in "".join(parts).split("\n"))
+    return clean_text("\n".join(line for line in lines if line))
+
+
+class _StreamedText(HTMLParser):
+    """Visible text from a streaming parser: it builds no tree, so nesting depth does not matter."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROP_TAGS[:4]:
+            self._hidden += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROP_TAGS[:4]:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(_WS_RE.sub(" ", data))
+
+
+def _streamed_text(data: bytes) -> str:
+    """Visible text of a page lxml could not read (nested deeper than libxml2's limit)."""
+    parser = _StreamedText()
+    parser.feed(decode_bytes(data))
+    parser.close()
+    lines = (line.strip() for line in "".join(parser.parts).split("\n"))
     return clean_text("\n".join(line for line in lines if line))
 
 
@@ -159,6 +199,8 @@ def read_html(path: Path, file: str) -> Iterator[Record | Rejected]:
                 meta[key] = value
         if not clean_text(text):
             text = element_text(root)
+    if not clean_text(text):
+        text = _streamed_text(data)
     if not clean_text(text):
         yield Rejected(
             file,

@@ -1,0 +1,93 @@
+"""Document language: declared in the metadata, else detected from the text.
+
+Detection uses lingua restricted to the languages hrdiscourse has lexicons and
+pipelines for (English and French), so it never answers a language the analysis
+cannot handle. The detector is built once, on first use. Text too short or too
+ambiguous to decide falls back to English, the default language of the tool.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any
+
+from .errors import HRDiscourseWarning
+
+#: ISO 639-1 codes of the languages with lexicons and pipelines.
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr")
+DEFAULT_LANGUAGE = "en"
+#: Characters read for detection; the head of a document is enough to tell English from
+#: French, and lingua's cost grows with the text.
+SAMPLE_CHARS = 5000
+#: Below this many letters the text is undecidable ("OK", "2019", a URL).
+MIN_LETTERS = 3
+#: Confidence (0.5 to 1.0 with two languages) the best language needs to be chosen.
+MIN_CONFIDENCE = 0.6
+
+_detector: Any = None
+_lock = threading.Lock()
+
+
+def _get_detector() -> Any:
+    """Build the lingua detector on first use (loading its models takes a moment)."""
+    global _detector
+    if _detector is None:
+        with _lock:
+            if _detector is None:
+                from lingua import Language, LanguageDetectorBuilder
+
+                _detector = LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.FRENCH).build()
+    return _detector
+
+
+def detect_language(
+    text: str,
+    *,
+    default: str = DEFAULT_LANGUAGE,
+    min_confidence: float = MIN_CONFIDENCE,
+) -> str:
+    """Detect whether a text is English or French.
+
+    Args:
+        text: The document text; only its first :data:`SAMPLE_CHARS` characters are read.
+        default: The code returned when the text is empty, too short or undecidable.
+        min_confidence: The confidence the best language needs (with two candidate
+            languages the best one always has at least 0.5).
+
+    Returns:
+        ``"en"`` or ``"fr"`` (ISO 639-1).
+    """
+    sample = (text or "")[:SAMPLE_CHARS]
+    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
+        return default
+    values = _get_detector().compute_language_confidence_values(sample)
+    if not values or values[0].value < min_confidence:
+        return default
+    return values[0].language.iso_code_639_1.name.lower()
+
+
+def resolve_language(text: str, declared: str | None = None, *, where: str = "") -> str:
+    """The language a document is analysed in: the declared one when supported, else detected.
+
+    Args:
+        text: The document text.
+        declared: The ``language`` metadata (already an ISO 639-1 code, or ``None``).
+        where: The document's source, for the warning about an unsupported language.
+
+    Returns:
+        One of :data:`SUPPORTED_LANGUAGES`.
+    """
+    if declared:
+        code = str(declared).strip().lower().replace("_", "-").split("-")[0]
+        if code in SUPPORTED_LANGUAGES:
+            return code
+        detected = detect_language(text)
+        warnings.warn(
+            f"{where or 'document'}: language {declared!r} has no lexicons; it is analysed as "
+            f"{detected!r} (detected from the text). Supported languages: {', '.join(SUPPORTED_LANGUAGES)}.",
+            HRDiscourseWarning,
+            stacklevel=2,
+        )
+        return detected
+    return detect_language(text)

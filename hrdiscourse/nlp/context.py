@@ -1,0 +1,445 @@
+"""ConText-style context for harm-reduction mentions and signals.
+
+Modelled on medspaCy's ConText: *targets* are the spans the ``span_ruler`` components
+put in ``doc.spans["hrd_mentions"]`` and ``doc.spans["hrd_signals"]``; *modifiers* are
+the cues of the ``context_cues`` lexicon, each with a direction (forward, backward,
+bidirectional) and a scope (tokens, or the sentence) that TERMINATION cues ("but",
+"however", ";") cut short. PSEUDO cues ("not only") cancel the modifiers they overlap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import srsly
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span, Token
+from spacy.util import ensure_path, filter_spans
+
+from .extensions import register_extensions
+
+MODIFIER_LABELS = ("NEGATION", "HEDGE", "CRITICAL", "REPORTED_SPEECH")
+#: Dependency relations through which a span cannot be the content of a speech verb.
+_NON_CONTENT_DEPS = frozenset({"nsubj", "nsubjpass", "dative", "iobj", "agent", "npadvmod", "expl"})
+_SPEAKER_DEPS = frozenset({"compound", "amod", "det", "poss", "flat", "nmod", "nummod", "case", "prep", "pobj"})
+_DOUBLE_OPEN = {"“": "”", "«": "»", "„": "“"}
+_SINGLE_OPEN = {"‘": "’"}
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A matched modifier: its label, entry id, direction, scope and token offsets."""
+
+    label: str
+    id: str
+    direction: str
+    scope: int | None  # None = the whole sentence
+    start: int
+    end: int
+
+
+def sentences(doc: Doc) -> list[Span]:
+    """Return the sentences of ``doc``, or the whole doc as one when none are set."""
+    if doc.has_annotation("SENT_START"):
+        return list(doc.sents)
+    return [doc[:]] if len(doc) else []
+
+
+def sentence_index(doc: Doc) -> list[int]:
+    """Return, for every token, the index of its sentence."""
+    out = [0] * len(doc)
+    for i, sent in enumerate(sentences(doc)):
+        for j in range(sent.start, sent.end):
+            out[j] = i
+    return out
+
+
+def quote_regions(text: str) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` character ranges that stand inside quotation marks.
+
+    Straight double quotes alternate open/close within a paragraph; curly quotes and
+    guillemets pair with their closing mark; a straight single quote opens only after a
+    space or bracket and before a letter, so apostrophes ("workers' rights") are ignored.
+    """
+    regions: list[tuple[int, int]] = []
+    offset = 0
+    for para in re.split(r"(\n\s*\n)", text):
+        if not para.strip() or re.fullmatch(r"\n\s*\n", para):
+            offset += len(para)
+            continue
+        open_double: int | None = None
+        stack: list[tuple[str, int]] = []
+        open_single: int | None = None
+        for i, ch in enumerate(para):
+            if ch == '"':
+                if open_double is None:
+                    open_double = i
+                else:
+                    regions.append((offset + open_double + 1, offset + i))
+                    open_double = None
+            elif ch in _DOUBLE_OPEN or ch in _SINGLE_OPEN:
+                stack.append((ch, i))
+            elif stack and ch == {**_DOUBLE_OPEN, **_SINGLE_OPEN}.get(stack[-1][0]):
+                if ch == "’" and i + 1 < len(para) and para[i + 1].isalpha():
+                    continue  # an apostrophe (don’t, worker’s)
+                _, start = stack.pop()
+                regions.append((offset + start + 1, offset + i))
+            elif ch == "'":
+                prev = para[i - 1] if i else " "
+                nxt = para[i + 1] if i + 1 < len(para) else " "
+                if open_single is None and (prev.isspace() or prev in "([{—-") and nxt.isalpha():
+                    open_single = i
+                elif open_single is not None and (prev.isalpha() or prev in ".,!?") and not nxt.isalpha():
+                    regions.append((offset + open_single + 1, offset + i))
+                    open_single = None
+        offset += len(para)
+    return regions
+
+
+def _phrase_to_tokens(phrase: str, make_doc: Callable[[str], Doc] | None) -> list[dict[str, Any]]:
+    words = [t.text for t in make_doc(phrase)] if make_doc is not None else phrase.split()
+    return [{"LOWER": w.lower()} for w in words]
+
+
+class ContextComponent:
+    """Set ConText flags on harm-reduction mentions and signals, and apply lexicon context checks.
+
+    Requires ``doc.spans[mentions_key]`` and ``doc.spans[signals_key]`` (the span rulers),
+    sentence boundaries if available (parser or sentencizer; else the doc is one sentence),
+    and uses the dependency parse when present for ``hrd_speaker``.
+
+    Assigns:
+        - drops spans whose lexicon entry has a ``requires_context`` that is not met or an
+          ``excludes_context`` that is, and sorts both span groups by position;
+        - ``Span._.hrd_negated``, ``hrd_hedged``, ``hrd_quoted``, ``hrd_critical`` (bool) and
+          ``hrd_speaker`` (str or None) on every span of both groups.
+
+    Cues and constraints arrive through :meth:`initialize` (or :meth:`add_cues`,
+    :meth:`set_constraints`) and are saved by :meth:`to_disk`.
+    """
+
+    def __init__(
+        self,
+        nlp: Language,
+        name: str = "hrd_context",
+        *,
+        mentions_key: str = "hrd_mentions",
+        signals_key: str = "hrd_signals",
+        critical_window: int = 1,
+    ) -> None:
+        register_extensions()
+        self.name = name
+        self.vocab = nlp.vocab
+        self._make_doc = nlp.make_doc
+        self.mentions_key = mentions_key
+        self.signals_key = signals_key
+        self.critical_window = critical_window
+        self.cues: list[dict[str, Any]] = []
+        self.constraints: dict[str, dict[str, Any]] = {}
+        self._matcher = Matcher(self.vocab)
+        self._cue_info: dict[int, dict[str, Any]] = {}
+
+    # ------------------------------------------------------------------ data
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Any]] | None = None,
+        *,
+        nlp: Language | None = None,
+        cues: list[dict[str, Any]] | None = None,
+        constraints: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Load the cues and the per-entry context constraints (replacing any present).
+
+        Args:
+            get_examples: Unused (spaCy's initialize protocol).
+            nlp: The pipeline (its tokenizer splits phrase cues).
+            cues: Dicts with ``id``, ``label``, ``pattern``, ``direction``, ``scope``.
+            constraints: ``{entry_id: {"requires": {"any", "window"}, "excludes": {...}}}``.
+        """
+        if nlp is not None:
+            self._make_doc = nlp.make_doc
+        self.cues = []
+        self._matcher = Matcher(self.vocab)
+        self._cue_info = {}
+        self.add_cues(cues or [])
+        self.set_constraints(constraints or {})
+
+    def add_cues(self, cues: Iterable[dict[str, Any]]) -> None:
+        """Add modifier cues (phrase strings are turned into LOWER token patterns)."""
+        for cue in cues:
+            pattern = cue["pattern"]
+            if isinstance(pattern, str):
+                pattern = _phrase_to_tokens(pattern, self._make_doc)
+            scope = cue.get("scope", "sentence")
+            stored = {
+                "id": str(cue["id"]),
+                "label": str(cue["label"]),
+                "pattern": pattern,
+                "direction": cue.get("direction") or "bidirectional",
+                "scope": scope if scope is not None else "sentence",
+            }
+            self.cues.append(stored)
+            key = self.vocab.strings.add(f"hrd_cue:{stored['id']}")
+            self._matcher.add(key, [pattern])
+            self._cue_info[key] = stored
+
+    def set_constraints(self, constraints: dict[str, dict[str, Any]]) -> None:
+        """Set the ``requires``/``excludes`` context checks, keyed by lexicon entry id."""
+        self.constraints = {
+            str(k): {
+                kind: {"any": sorted(set(v[kind]["any"])), "window": int(v[kind]["window"])}
+                for kind in ("requires", "excludes")
+                if kind in v
+            }
+            for k, v in constraints.items()
+        }
+        self._constraint_sets = {
+            k: {kind: (frozenset(spec["any"]), spec["window"]) for kind, spec in v.items()}
+            for k, v in self.constraints.items()
+        }
+
+    # ------------------------------------------------------------------ processing
+    def __call__(self, doc: Doc) -> Doc:
+        sents = sentences(doc)
+        sent_of = sentence_index(doc)
+        for key in (self.mentions_key, self.signals_key):
+            spans = list(doc.spans[key]) if key in doc.spans else []
+            kept = [s for s in spans if self._passes_constraints(doc, s, sents, sent_of)]
+            # Longest per label after the context checks, so a failed long match does not hide
+            # a valid shorter one; spans of different labels may overlap.
+            kept = merge_adjacent(doc, longest_per_label(kept))
+            doc.spans[key] = sorted(set(kept), key=lambda s: (s.start, s.end, s.label_, s.id_))
+        targets = list(doc.spans[self.mentions_key]) + list(doc.spans[self.signals_key])
+        if not targets:
+            return doc
+        cues = self._match_cues(doc)
+        # A speech verb also ends a modifier's scope ('"... without conditions," said the peer worker').
+        terminators = [c for c in cues if c.label in ("TERMINATION", "REPORTED_SPEECH")]
+        regions = quote_regions(doc.text)
+        critical_sents = {sent_of[c.start] for c in cues if c.label == "CRITICAL"}
+        speech = [c for c in cues if c.label == "REPORTED_SPEECH"]
+        parsed = doc.has_annotation("DEP")
+        for span in targets:
+            si = sent_of[span.start]
+            sent = sents[si] if sents else doc[:]
+            in_sent = [c for c in cues if sent_of[c.start] == si and not _overlaps(c, span)]
+            # A co-opting phrase that opens with its own negation ("No one has to") is negated; an
+            # aligned one ("without judgement and without conditions") states the principle.
+            opens_negated = any(c.label == "NEGATION" and c.start == span.start for c in cues)
+            if span.label_.startswith("ALIGNED_") and opens_negated:
+                span._.hrd_negated = False
+            else:
+                span._.hrd_negated = opens_negated or self._modified(
+                    span, in_sent, "NEGATION", terminators, sent
+                )
+            span._.hrd_hedged = self._modified(span, in_sent, "HEDGE", terminators, sent)
+            # Quoted when the phrase opens inside quotation marks (a closing mark may fall inside it).
+            span._.hrd_quoted = any(a <= span.start_char < b for a, b in regions)
+            span._.hrd_critical = any(abs(si - cs) <= self.critical_window for cs in critical_sents)
+            span._.hrd_speaker = find_speaker(span, sent, speech) if parsed else None
+        return doc
+
+    def _passes_constraints(self, doc: Doc, span: Span, sents: list[Span], sent_of: list[int]) -> bool:
+        spec = self._constraint_sets.get(span.id_) if self.constraints else None
+        if not spec:
+            return True
+        sent = sents[sent_of[span.start]] if sents else doc[:]
+        for kind, (words, window) in spec.items():
+            lo = max(sent.start, span.start - window)
+            hi = min(sent.end, span.end + window)
+            near = {doc[i].lower_ for i in range(lo, hi) if not span.start <= i < span.end}
+            found = bool(near & words)
+            if kind == "requires" and not found:
+                return False
+            if kind == "excludes" and found:
+                return False
+        return True
+
+    def _match_cues(self, doc: Doc) -> list[Cue]:
+        cues = []
+        for match_id, start, end in self._matcher(doc):
+            info = self._cue_info[match_id]
+            scope = info["scope"]
+            cues.append(
+                Cue(
+                    label=info["label"],
+                    id=info["id"],
+                    direction=info["direction"],
+                    scope=None if scope == "sentence" else int(scope),
+                    start=start,
+                    end=end,
+                )
+            )
+        # "heat-not-burn": a cue word inside a hyphenated compound is not a modifier.
+        cues = [c for c in cues if not _in_hyphen_compound(doc, c)]
+        pseudo = [c for c in cues if c.label == "PSEUDO"]
+        if pseudo:
+            cues = [
+                c
+                for c in cues
+                if c.label in ("PSEUDO", "TERMINATION", "CRITICAL", "REPORTED_SPEECH")
+                or not any(_overlaps(c, p) for p in pseudo)
+            ]
+        return sorted(cues, key=lambda c: (c.start, c.end))
+
+    @staticmethod
+    def _modified(span: Span, cues: list[Cue], label: str, terminators: list[Cue], sent: Span) -> bool:
+        for cue in cues:
+            if cue.label != label:
+                continue
+            if cue.direction in ("forward", "bidirectional") and cue.end <= span.start:
+                gap = span.start - cue.end
+                if (cue.scope is None or gap <= cue.scope) and not _terminated(cue.end, span.start, terminators):
+                    return True
+            if cue.direction in ("backward", "bidirectional") and span.end <= cue.start:
+                gap = cue.start - span.end
+                if (cue.scope is None or gap <= cue.scope) and not _terminated(span.end, cue.start, terminators):
+                    return True
+        return False
+
+    # ------------------------------------------------------------------ serialization
+    def _state(self) -> dict[str, Any]:
+        return {
+            "cues": self.cues,
+            "constraints": self.constraints,
+            "cfg": {
+                "mentions_key": self.mentions_key,
+                "signals_key": self.signals_key,
+                "critical_window": self.critical_window,
+            },
+        }
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        cfg = state.get("cfg", {})
+        self.mentions_key = cfg.get("mentions_key", self.mentions_key)
+        self.signals_key = cfg.get("signals_key", self.signals_key)
+        self.critical_window = cfg.get("critical_window", self.critical_window)
+        self.initialize(cues=state.get("cues", []), constraints=state.get("constraints", {}))
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        """Serialize cues, constraints and settings."""
+        return srsly.msgpack_dumps(self._state())
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> ContextComponent:
+        """Load what :meth:`to_bytes` wrote."""
+        self._load_state(srsly.msgpack_loads(bytes_data))
+        return self
+
+    def to_disk(self, path: Any, *, exclude: Iterable[str] = ()) -> None:
+        """Write ``context.json`` (cues, constraints, settings) into ``path``."""
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "context.json", self._state())
+
+    def from_disk(self, path: Any, *, exclude: Iterable[str] = ()) -> ContextComponent:
+        """Load what :meth:`to_disk` wrote."""
+        self._load_state(srsly.read_json(ensure_path(path) / "context.json"))
+        return self
+
+
+def longest_per_label(spans: Iterable[Span]) -> list[Span]:
+    """Keep, per label, the longest of overlapping spans (spans of different labels may overlap)."""
+    by_label: dict[str, list[Span]] = {}
+    for span in spans:
+        by_label.setdefault(span.label_, []).append(span)
+    return sorted(s for group in by_label.values() for s in filter_spans(group))
+
+
+def merge_adjacent(doc: Doc, spans: list[Span]) -> list[Span]:
+    """Join spans of the same label that touch ("police" + "raids" -> "police raids").
+
+    The joined span keeps the first span's entry id.
+    """
+    out: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.label_, s.start, s.end)):
+        last = out[-1] if out else None
+        if last is not None and last.label_ == span.label_ and last.end == span.start:
+            out[-1] = Span(doc, last.start, span.end, label=last.label_, span_id=last.id_)
+        else:
+            out.append(span)
+    return sorted(out)
+
+
+def _overlaps(cue: Cue | Span, span: Span | Cue) -> bool:
+    return cue.start < span.end and span.start < cue.end
+
+
+def _in_hyphen_compound(doc: Doc, cue: Cue) -> bool:
+    before = doc[cue.start - 1].text if cue.start > 0 else ""
+    after = doc[cue.end].text if cue.end < len(doc) else ""
+    return before == "-" and after == "-"
+
+
+def _terminated(lo: int, hi: int, terminators: list[Cue]) -> bool:
+    return any(lo <= t.start and t.end <= hi for t in terminators)
+
+
+# ---------------------------------------------------------------------- speaker
+def _speaker_phrase(head: Token) -> str:
+    """The subject's name phrase: the head with its compounds, modifiers and possessors."""
+    keep = {head.i}
+    todo = [head]
+    while todo:
+        tok = todo.pop()
+        for child in tok.children:
+            if child.dep_ in _SPEAKER_DEPS and child.i not in keep:
+                if child.dep_ == "prep" and child.lower_ != "of":
+                    continue
+                keep.add(child.i)
+                todo.append(child)
+    lo, hi = min(keep), max(keep)
+    # Cut at a comma (an apposition or a relative clause that slipped in).
+    words = head.doc[lo : hi + 1]
+    text = words.text
+    if "," in text and head.i > lo:
+        text = head.doc[lo : head.i + 1].text
+    return text.strip()
+
+
+def _subject_of(verb: Token) -> Token | None:
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "nsubjpass"):
+            return child
+    return None
+
+
+def find_speaker(span: Span, sent: Span, speech_cues: list[Cue]) -> str | None:
+    """Return who says ``span`` when it is reported speech, else ``None``.
+
+    Looks for "according to X" in the sentence, then for a speech verb (a
+    REPORTED_SPEECH cue) whose clause holds the span — the span's root climbs to the
+    verb, or the verb hangs off the span's clause as ``parataxis``/``ccomp`` (the
+    quoted-first order: '"Exit programs are harm reduction," the minister said.') — and
+    returns that verb's subject phrase.
+    """
+    cue_tokens = {c.start: c for c in speech_cues if sent.start <= c.start < sent.end}
+    # "according to X"
+    for cue in cue_tokens.values():
+        if cue.id and span.doc[cue.start].lower_ == "according" and cue.end - cue.start == 2:
+            to = span.doc[cue.start + 1]
+            objs = [c for c in to.children if c.dep_ == "pobj"]
+            if objs and not (cue.start <= span.start < objs[0].right_edge.i + 1):
+                return _speaker_phrase(objs[0])
+    speech_verbs = {i for i, c in cue_tokens.items() if c.end - c.start == 1}
+    root = span.root
+    path = [root, *root.ancestors]
+    span_tokens = set(range(span.start, span.end))
+    for depth, node in enumerate(path):
+        if node.i in speech_verbs and depth > 0:
+            via = path[depth - 1]
+            subj = _subject_of(node)
+            if via.dep_ not in _NON_CONTENT_DEPS and subj is not None and subj.i not in span_tokens:
+                if not any(t.i in span_tokens for t in subj.subtree):
+                    return _speaker_phrase(subj)
+        for child in node.children:
+            if child.i in speech_verbs and child.dep_ in ("parataxis", "ccomp", "advcl", "conj"):
+                subj = _subject_of(child)
+                if subj is not None and not any(t.i in span_tokens for t in subj.subtree):
+                    return _speaker_phrase(subj)
+        if node.dep_ == "ROOT":
+            break
+    return None
