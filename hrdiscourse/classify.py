@@ -76,15 +76,17 @@ STRATEGY: Strategy = "hybrid"
 #: n-gram weights on out-of-domain text. ``hrdiscourse train`` recomputes these
 #: numbers into the sidecar (``cv_macro_f1``).
 DECISION: dict[str, float] = {
-    "rules": 0.6386,  # coopted P 0.467
-    "model": 0.8905,  # coopted P 0.810
-    "model_rulefeats": 0.8943,  # coopted P 0.833
-    "hybrid": 0.8943,  # coopted P 0.833
+    "rules": 0.7491,  # coopted P 0.625
+    "model": 0.8919,  # coopted P 0.842
+    "model_rulefeats": 0.9047,  # coopted P 0.810
+    "hybrid": 0.9047,  # coopted P 0.810
     "baseline": 0.2929,  # coopted P 0.282
 }
-#: Measured once on the held-out test split (49 documents), ``hrdiscourse evaluate``:
-#: combined (hybrid) macro-F1 0.787, coopted P 0.800 / R 0.889; model alone the same;
-#: rules 0.669 (coopted P 0.692); dictionary baseline 0.304 (coopted P 0.300).
+#: Held-out test split (49 documents), ``hrdiscourse evaluate`` with the shipped model:
+#: combined (hybrid) macro-F1 0.803, coopted P 0.727 / R 0.889; model alone the same;
+#: rules 0.672 (coopted P 0.643); dictionary baseline 0.304 (coopted P 0.300).
+#: Below the coopted-precision target of 0.85: critical/opposed documents are the
+#: errors (see the confusion table).
 
 NONE_REASON = "no harm-reduction framing found"
 
@@ -96,19 +98,27 @@ MODEL_PATH = MODEL_DIR / "label_model.skops"
 _CRITICAL_CUES = re.compile(
     r"co-?opt(?:s|ed|ing|ion|ation)?\b|incompatible with|runs? counter to|at odds with"
     r"|under the (?:banner|guise|cover|name) of|so-called|masquerad|rebrand|in name only|cloak|distort"
-    r"|call(?:s|ed|ing)? (?:it|this|that) harm[- ]reduction|marketed as|branded as|meaningless|borrow",
+    r"|call(?:s|ed|ing)? (?:it|this|that) harm[- ]reduction|marketed as|branded as|meaningless|borrow"
+    # French (lexicons/fr/context_cues.yaml CRITICAL): récupération, sous le couvert de...
+    r"|récupération|incompatibles? avec|à l['’]encontre|sous (?:le )?(?:couvert|prétexte)|soi-disant"
+    r"|prétendue?s?\b|détourn|dénatur|instrumentalis|n['’]est pas de la (?:réduction|RdR)",
     re.I,
 )
 _OPPOSED_CUES = re.compile(
     r"abstinen|recovery|sobriety|drug-free|enabl(?:e|es|ing)\b|instead of harm[- ]reduction"
     r"|rather than harm[- ]reduction|failed experiment|surrender|abolish|abolition|end demand"
     r"|keeps? (?:people|them|women|users) (?:in|trapped)|treatment first|addiction"
-    r"|fail(?:ed|s|ure)\b|wrong message|normali[sz]|survivors|more (?:drugs|deaths)|give up on",
+    r"|fail(?:ed|s|ure)\b|wrong message|normali[sz]|survivors|more (?:drugs|deaths)|give up on"
+    # French: rétablissement, désintoxication, société sans drogue, banalise, mauvais message...
+    r"|rétablissement|désintox|sobriété|sans drogue|dépendance|banalis|mauvais message|abolir"
+    r"|(?:plutôt que|au lieu de) la réduction|pénaliser les clients|survivantes",
     re.I,
 )
 _CONTEXT_CUES = re.compile(
     r"sex[- ]work|sex trade|prostitut|escort|drug|overdose|opioid|naloxone|needle|syringe|inject"
-    r"|substance|supervised (?:consumption|injection)|safe supply|fentanyl|methadone|HIV|hepatitis",
+    r"|substance|supervised (?:consumption|injection)|safe supply|fentanyl|methadone|HIV|hepatitis"
+    # French
+    r"|travail(?:leuses?|leurs?)? du sexe|drogue|surdose|seringue|consomm|opioïde|VIH|hépatite|méthadone",
     re.I,
 )
 _HR_TERM = re.compile(
@@ -178,6 +188,7 @@ def load_gold_documents(
     *,
     split: str | None = None,
     include_seed: bool | str | Path = False,
+    language: str | None = "en",
 ) -> list[GoldDocument]:
     """Read ``gold-*.txt`` documents with YAML front matter from ``folder``.
 
@@ -187,6 +198,9 @@ def load_gold_documents(
         include_seed: Add the seed report as a ``critical`` train document. ``True``
             looks for ``corpora/sample/seed-report.md`` (then the shared seed copy); a
             path names the file.
+        language: Keep only documents whose front matter ``language`` is this code
+            (missing = ``en``), so French gold documents (``gold-fr-*``) never reach an
+            English pipeline; ``None`` keeps every language.
 
     Returns:
         Documents sorted by id.
@@ -201,6 +215,8 @@ def load_gold_documents(
     docs: list[GoldDocument] = []
     for path in sorted(folder.glob("*.txt")):
         meta, body = _split_front_matter(path.read_text(encoding="utf-8"), path)
+        if language is not None and str(meta.get("language") or "en") != language:
+            continue
         label = meta.get("label")
         if label not in LABELS:
             raise ConfigError(

@@ -77,7 +77,9 @@ def analyze_cli(
     model: str = typer.Option("auto", help="spaCy pipeline name or path; 'auto' picks the installed one."),
     mode: str = typer.Option("default", help="default (fast pass, parser near mentions), full or fast."),
     batch_size: int = typer.Option(16, min=1, help="Documents per nlp.pipe batch."),
-    resume: bool = typer.Option(False, "--resume", help="Continue a run that was stopped, keeping its results."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue a run that was stopped, keeping its results."
+    ),
     reports: bool = typer.Option(True, "--reports/--no-reports", help="Write the HTML/Markdown reports."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     workers: int = typer.Option(1, min=1, help="Worker processes (LocalCluster workers for dask)."),

@@ -59,12 +59,15 @@ def _find(text: str, needle: str, occurrence: int) -> int:
     return pos
 
 
-def load_span_gold(path: str | Path, split: str | None = "dev") -> list[dict[str, Any]]:
+def load_span_gold(
+    path: str | Path, split: str | None = "dev", *, language: str | None = None
+) -> list[dict[str, Any]]:
     """Read the span gold and compute character offsets.
 
     Args:
-        path: The ``spans.jsonl`` file.
+        path: The ``spans.jsonl`` file (``spans_fr.jsonl`` for French).
         split: ``"dev"``, ``"test"`` or ``None`` for all items.
+        language: Keep only items of this ``language`` (missing = ``en``); ``None`` keeps all.
 
     Returns:
         Items ``{"id", "split", "text", "spans": [{"start", "end", "text", "category",
@@ -79,7 +82,8 @@ def load_span_gold(path: str | Path, split: str | None = "dev") -> list[dict[str
     path = Path(path)
     if not path.exists():
         raise IngestError(
-            f"{path}: span gold not found; expected corpora/gold/spans.jsonl (see corpora/gold/GUIDELINES.md).",
+            f"{path}: span gold not found; expected corpora/gold/spans.jsonl "
+            "(see corpora/gold/GUIDELINES.md).",
             source=str(path),
         )
     items = []
@@ -96,11 +100,14 @@ def load_span_gold(path: str | Path, split: str | None = "dev") -> list[dict[str
             ) from exc
         if "text" not in item or "split" not in item:
             raise IngestError(
-                f"{path}: line {n}: field 'text' or 'split' is missing; each item needs id, split, text, spans.",
+                f"{path}: line {n}: field 'text' or 'split' is missing; "
+                "each item needs id, split, text, spans.",
                 source=str(path),
                 location=f"line {n}",
             )
         if split is not None and item["split"] != split:
+            continue
+        if language is not None and str(item.get("language") or "en") != language:
             continue
         text = item["text"]
         spans = []
@@ -245,15 +252,25 @@ def score_items(nlp: Language, items: list[dict[str, Any]], *, batch_size: int =
 
 
 def evaluate_spans(
-    nlp: Language, gold_path: str | Path, split: str = "test", *, batch_size: int = 64
+    nlp: Language,
+    gold_path: str | Path,
+    split: str = "test",
+    *,
+    batch_size: int = 64,
+    language: str | None = None,
 ) -> pd.DataFrame:
     """Evaluate span detection and context flags on one split of the span gold.
 
+    French is reported separately: ``evaluate_spans(load_pipeline(language="fr"),
+    "corpora/gold/spans_fr.jsonl", language="fr")``.
+
     Args:
         nlp: A pipeline from :func:`hrdiscourse.load_pipeline`.
-        gold_path: ``corpora/gold/spans.jsonl``.
+        gold_path: ``corpora/gold/spans.jsonl`` (``spans_fr.jsonl`` for French).
         split: ``"test"`` (held out) or ``"dev"``.
         batch_size: ``nlp.pipe`` batch size.
+        language: Score only the items of this language; the pipeline must be of that
+            language (``nlp.lang``), else :class:`ConfigError`.
 
     Returns:
         One row per (category, match) with ``level="category"``, the micro averages
@@ -261,19 +278,29 @@ def evaluate_spans(
         ``flags``), and one row per context flag (``level="flag"``); columns ``tp, fp, fn,
         support, precision, recall, f1``.
     """
-    items = load_span_gold(gold_path, split=split)
+    if language is not None and getattr(nlp, "lang", language) != language:
+        raise ConfigError(
+            f"the pipeline is for language {nlp.lang!r} but language={language!r} was asked; "
+            f"load it with load_pipeline(language={language!r})."
+        )
+    items = load_span_gold(gold_path, split=split, language=language)
     return score_items(nlp, items, batch_size=batch_size)
 
 
 def span_errors(
-    nlp: Language, gold_path: str | Path, split: str = "dev", *, batch_size: int = 64
+    nlp: Language,
+    gold_path: str | Path,
+    split: str = "dev",
+    *,
+    batch_size: int = 64,
+    language: str | None = None,
 ) -> pd.DataFrame:
     """List false positives/negatives and flag disagreements (lenient) for error analysis.
 
     Returns:
         Rows ``{item, kind ("fp"|"fn"|"flag:<name>"), category, text, gold, pred, entry_id, sentence}``.
     """
-    items = load_span_gold(gold_path, split=split)
+    items = load_span_gold(gold_path, split=split, language=language)
     rows = []
     for item, doc in _process(nlp, items, batch_size):
         gold, pred = item["spans"], predicted_spans(doc)
@@ -282,11 +309,19 @@ def span_errors(
         base = {"item": item.get("id"), "sentence": item["text"]}
         for gi, g in enumerate(gold):
             if gi not in mg:
-                rows.append({**base, "kind": "fn", "category": g["category"], "text": g["text"], "entry_id": ""})
+                rows.append(
+                    {**base, "kind": "fn", "category": g["category"], "text": g["text"], "entry_id": ""}
+                )
         for pi, p in enumerate(pred):
             if pi not in mp:
                 rows.append(
-                    {**base, "kind": "fp", "category": p["category"], "text": p["text"], "entry_id": p["entry_id"]}
+                    {
+                        **base,
+                        "kind": "fp",
+                        "category": p["category"],
+                        "text": p["text"],
+                        "entry_id": p["entry_id"],
+                    }
                 )
         for gi, pi in pairs:
             for flag in FLAGS:

@@ -8,6 +8,7 @@ ambiguous to decide falls back to English, the default language of the tool.
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 from typing import Any
@@ -24,6 +25,9 @@ SAMPLE_CHARS = 5000
 MIN_LETTERS = 3
 #: Confidence (0.5 to 1.0 with two languages) the best language needs to be chosen.
 MIN_CONFIDENCE = 0.6
+
+#: URLs and e-mail addresses say nothing about the language of the text around them.
+_NOT_LANGUAGE = re.compile(r"\S+://\S+|www\.\S+|\S+@\S+\.\S+")
 
 _detector: Any = None
 _lock = threading.Lock()
@@ -50,7 +54,8 @@ def detect_language(
     """Detect whether a text is English or French.
 
     Args:
-        text: The document text; only its first :data:`SAMPLE_CHARS` characters are read.
+        text: The document text; only its first :data:`SAMPLE_CHARS` characters are read,
+            without URLs and e-mail addresses.
         default: The code returned when the text is empty, too short or undecidable.
         min_confidence: The confidence the best language needs (with two candidate
             languages the best one always has at least 0.5).
@@ -58,7 +63,7 @@ def detect_language(
     Returns:
         ``"en"`` or ``"fr"`` (ISO 639-1).
     """
-    sample = (text or "")[:SAMPLE_CHARS]
+    sample = _NOT_LANGUAGE.sub(" ", (text or "")[:SAMPLE_CHARS])
     if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
         return default
     values = _get_detector().compute_language_confidence_values(sample)

@@ -224,7 +224,9 @@ def run_analysis(
     from .ingest import read_corpus
 
     if mode not in MODES:
-        raise ConfigError(f"mode {mode!r} is not one of {', '.join(MODES)}; use --mode default, full or fast.")
+        raise ConfigError(
+            f"mode {mode!r} is not one of {', '.join(MODES)}; use --mode default, full or fast."
+        )
     if not 1 <= max_chars <= MAX_CHARS:
         raise ConfigError(
             f"--max-chars {max_chars} is out of range; give 1 to {MAX_CHARS:,} (spaCy analyses at most "

@@ -59,7 +59,10 @@ def test_nlp_factories_match_snapshot(repo_root, snapshot):
         ("The law aims to reduce the demand for paid sex.", []),
         ("The clinic adopted a harm-reduction strategy.", ["harm-reduction"]),
         ("The harm reduction committee met on Tuesday.", ["harm reduction"]),
-        ("Harm reductionists and harm minimisation advocates agreed.", ["Harm reductionists", "harm minimisation"]),
+        (
+            "Harm reductionists and harm minimisation advocates agreed.",
+            ["Harm reductionists", "harm minimisation"],
+        ),
         ("Programs that reduce the harms people name.", ["reduce the harms"]),
     ],
 )
@@ -92,7 +95,11 @@ def test_nlp_signal_traps_give_no_signal(blank_nlp, text, absent):
         ("Volunteers say they help them get out.", "help them get out", "RESCUE_SAVING"),
         ("A human trafficking task force was set up.", "human trafficking", "TRAFFICKING_EXPLOITATION"),
         ("Police will patrol the area.", "Police", "LAW_ENFORCEMENT"),
-        ("The program is not harm reduction in a drug-free society.", "drug-free society", "ERADICATION_IDEAL"),
+        (
+            "The program is not harm reduction in a drug-free society.",
+            "drug-free society",
+            "ERADICATION_IDEAL",
+        ),
     ],
 )
 def test_nlp_signals_found_with_entry_ids(blank_nlp, text, signal, label):
@@ -104,12 +111,22 @@ def test_nlp_signals_found_with_entry_ids(blank_nlp, text, signal, label):
 @pytest.mark.parametrize(
     "text, signal, flag, value",
     [
-        ("The program does not require participants to exit the sex trade.", "exit the sex trade", "negated", True),
+        (
+            "The program does not require participants to exit the sex trade.",
+            "exit the sex trade",
+            "negated",
+            True,
+        ),
         ("The program requires participants to exit the sex trade.", "exit the sex trade", "negated", False),
         ("Outreach happens without involving police.", "police", "negated", True),
         ("Not only police but also nurses attend.", "police", "negated", False),
         ("We do not judge, but police are always called.", "police", "negated", False),
-        ('Calling an exit program "harm reduction" runs counter to its principles.', "exit program", "critical", True),
+        (
+            'Calling an exit program "harm reduction" runs counter to its principles.',
+            "exit program",
+            "critical",
+            True,
+        ),
         ("The exit program is part of a harm reduction approach.", "exit program", "critical", False),
         ("The so-called exit program was renamed.", "exit program", "hedged", True),
         ("Women “exiting” the sex industry were counted.", "exiting” the sex industry", "quoted", True),
@@ -136,7 +153,7 @@ def test_nlp_context_flags_on_mentions(blank_nlp, text, flag):
     assert getattr(doc.spans["hrd_mentions"][0]._, f"hrd_{flag}") is True
 
 
-@pytest.mark.parametrize("text", ["\"Exit programs are harm reduction,\" the minister said."])
+@pytest.mark.parametrize("text", ['"Exit programs are harm reduction," the minister said.'])
 def test_nlp_speaker_is_none_without_parse(blank_nlp, text):
     doc = blank_nlp(text)
     assert all(s._.hrd_speaker is None for s in doc.spans["hrd_mentions"])

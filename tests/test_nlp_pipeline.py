@@ -21,7 +21,11 @@ def _link(doc, signal_text):
     "text, signal, strength",
     [
         ("The exit program is part of a harm reduction approach.", "exit program", "direct"),
-        ("The harm reduction drop-in also offers a path out of the sex trade.", "path out of the sex trade", "direct"),
+        (
+            "The harm reduction drop-in also offers a path out of the sex trade.",
+            "path out of the sex trade",
+            "direct",
+        ),
         (
             "The agency describes support to help people leave sex work as a harm reduction approach.",
             "leave sex work",
@@ -49,13 +53,15 @@ def test_nlp_pipeline_link_strength_with_parse(nlp_full, text, signal, strength)
     ],
 )
 def test_nlp_pipeline_speaker_from_parse(nlp_full, text, speaker):
-    mention = nlp_full(text).spans["hrd_mentions"][0]
+    doc = nlp_full(text)
+    mention = doc.spans["hrd_mentions"][0]
     assert mention._.hrd_speaker is not None and speaker in mention._.hrd_speaker
 
 
 @pytest.mark.parametrize("text", ["The clinic offers harm reduction supplies to everyone."])
 def test_nlp_pipeline_no_speaker_without_reported_speech(nlp_full, text):
-    assert nlp_full(text).spans["hrd_mentions"][0]._.hrd_speaker is None
+    doc = nlp_full(text)
+    assert doc.spans["hrd_mentions"][0]._.hrd_speaker is None
 
 
 @pytest.mark.parametrize("mode", ["full", "fast"])
@@ -89,7 +95,9 @@ def test_nlp_pipeline_seed_report_reads_as_critical(nlp_fast, repo_root, seed):
     assert sum(s["critical"] for s in coopting) / len(coopting) > 0.3
 
 
-@pytest.mark.parametrize("texts", [["Police patrol.", "Harm reduction saves lives.", "Exit the sex trade now."]])
+@pytest.mark.parametrize(
+    "texts", [["Police patrol.", "Harm reduction saves lives.", "Exit the sex trade now."]]
+)
 def test_nlp_pipeline_pipe_matches_call(nlp_full, texts):
     piped = [doc_to_dict(d) for d in nlp_full.pipe(texts, batch_size=2)]
     assert piped == [doc_to_dict(nlp_full(t)) for t in texts]

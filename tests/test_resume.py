@@ -13,19 +13,25 @@ import pytest
 from typer.testing import CliRunner
 
 from hrdiscourse.cli import app
-from hrdiscourse.runner import run_analysis, safe_name
+from hrdiscourse.runner import _read_done, run_analysis, safe_name
 
 CLI = Path(sys.executable).parent / "hrdiscourse"
 N_DOCS = 3000
 #: Bytes of documents.jsonl after which the first run is killed (a few dozen lines).
 KILL_AFTER_BYTES = 40_000
 
+#: Short texts, most without harm-reduction framing (as in real corpora): cheap to analyse.
 TEMPLATES = (
-    "Item {i}: the peer-led drop-in offers harm reduction supplies without conditions.",
-    "Item {i}: police announced a crackdown on street-level sex work in ward {i}.",
-    "Item {i}: the council approved bus route {i} after a short debate.",
-    "Item {i}: the ministry funds an exit program as part of a harm reduction approach.",
-    "Item {i}: the café in Montréal hosted réduction des méfaits training — “{i}” ✓.",
+    "Item {i}: harm reduction supplies, no conditions.",
+    "Item {i}: police crackdown in ward {i}.",
+    "Item {i}: bus route {i} approved.",
+    "Item {i}: café budget vote “{i}”.",
+    "Item {i}: weather was mild.",
+    "Item {i}: school board met.",
+    "Item {i}: road repairs in ward {i}.",
+    "Item {i}: library hours extended.",
+    "Item {i}: rescue of a stray dog.",
+    "Item {i}: réduction des méfaits au café.",
 )
 
 
@@ -39,15 +45,13 @@ def _write_corpus(path: Path, n: int) -> list[str]:
     return ids
 
 
-def _complete_lines(path: Path) -> list[bytes]:
-    return [line for line in path.read_bytes().splitlines(keepends=True) if line.endswith(b"\n")]
-
-
 def _killed_run(src: Path, out: Path) -> tuple[int, bytes]:
     """Start ``analyze`` in fast mode, SIGKILL it once documents.jsonl holds some lines."""
     docs = out / "documents.jsonl"
     args = [str(CLI), "analyze", str(src), "--out", str(out), "--mode", "fast", "--no-reports", "-q"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = out.parent / "killed-run.stderr"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
     try:
         while proc.poll() is None:
             if docs.exists() and docs.stat().st_size >= KILL_AFTER_BYTES:
@@ -59,6 +63,8 @@ def _killed_run(src: Path, out: Path) -> tuple[int, bytes]:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    stderr = log.read_text(encoding="utf-8", errors="replace")
+    assert docs.exists(), f"the first run wrote no documents.jsonl (exit {proc.returncode}): {stderr[-2000:]}"
     return proc.returncode, docs.read_bytes()
 
 
@@ -130,38 +136,54 @@ SMALL = {
     "a": "The peer-led drop-in offers harm reduction supplies — “without conditions” — in Montréal.",
     "b": "Police announced a crackdown on street-level sex work downtown.",
     "c": "The ministry funds an exit program as part of a harm reduction approach.",
-    "d": "The council approved a new bus schedule after a short debate.",
 }
 
 
-@pytest.fixture(scope="module")
-def clean_lines(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
-    """documents.jsonl lines of an uninterrupted run over SMALL (fast mode)."""
-    tmp = tmp_path_factory.mktemp("clean")
-    src = tmp / "in.jsonl"
-    src.write_text(
-        "".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in SMALL.items()), encoding="utf-8"
-    )
-    run_analysis(src, tmp / "out", mode="fast", write_reports=False)
-    return (tmp / "out" / "documents.jsonl").read_bytes().splitlines(keepends=True)
+def _lines_of(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
 
 
-def _torn(lines: list[bytes], case: str) -> tuple[bytes, int]:
-    """The documents.jsonl a damaged run left behind, and how many of its lines --resume keeps."""
+def test_resume_reanalyses_a_torn_line_and_keeps_duplicates_apart(tmp_path: Path) -> None:
+    # a.txt and copy.txt hold the same text, so the same text-hash id: after --resume the copy is
+    # still a duplicate, not a document "resumed" from the first run's line.
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text(SMALL["a"], encoding="utf-8")
+    (src / "b.txt").write_text(SMALL["b"], encoding="utf-8")
+    (src / "c.txt").write_text(SMALL["c"], encoding="utf-8")
+    (src / "copy.txt").write_text(SMALL["a"], encoding="utf-8")
+    out = tmp_path / "out"
+    first = run_analysis(src, out, mode="fast", write_reports=False)
+    lines = _lines_of(out / "documents.jsonl")
+    # Killed while writing the second line, inside the two bytes of an "é".
+    cut = lines[1].index("é".encode()) + 1 if "é" in lines[1].decode() else len(lines[1]) // 2
+    (out / "documents.jsonl").write_bytes(lines[0] + lines[1][:cut])
+
+    again = run_analysis(src, out, mode="fast", write_reports=False, resume=True)
+
+    keys = ("inputs", "analysed", "errors", "duplicates")
+    assert [again[k] for k in keys] == [first[k] for k in keys] == [4, 3, 0, 1]
+    assert again["resumed"] == 1
+    after = _lines_of(out / "documents.jsonl")
+    assert after[0] == lines[0]
+    assert sorted(json.loads(x)["doc_id"] for x in after) == sorted(json.loads(x)["doc_id"] for x in lines)
+
+
+def _damaged(lines: list[bytes], case: str) -> tuple[bytes, int]:
+    """A documents.jsonl a damaged run left behind, and how many of its lines are whole."""
     third = lines[2]
     if case == "cut_mid_line":
         return b"".join(lines[:2]) + third[: len(third) // 2], 2
     if case == "cut_mid_utf8_character":
-        cut = third.index("é".encode()) + 1  # inside the two bytes of é
-        return b"".join(lines[:2]) + third[:cut], 2
+        return b"".join(lines[:2]) + third[: third.index("é".encode()) + 1], 2
     if case == "cut_before_newline":
         return b"".join(lines[:2]) + third[:-1], 2
-    if case == "zero_filled_tail":
+    if case == "zero_filled_tail":  # what a power cut can leave on ext4
         return b"".join(lines[:2]) + b"\x00" * 4096, 2
     if case == "mangled_bytes_then_newline":
-        return b"".join(lines[:1]) + b"\xff\xfe{\x00\n" + lines[1], 1
+        return lines[0] + b"\xff\xfe{\x00\n" + lines[1], 1
     if case == "json_but_not_a_record":
-        return b"".join(lines[:2]) + b"[1, 2]\nnull\n", 2
+        return b"".join(lines[:2]) + b"[1, 2]\nnull\n" + third, 2
     if case == "empty_file":
         return b"", 0
     raise AssertionError(case)
@@ -179,41 +201,19 @@ def _torn(lines: list[bytes], case: str) -> tuple[bytes, int]:
         "empty_file",
     ],
 )
-def test_resume_drops_a_torn_tail_and_analyses_it_again(
-    tmp_path: Path, clean_lines: list[bytes], case: str
-) -> None:
-    # The third record carries the é that "cut_mid_utf8_character" cuts through.
-    order = ["b", "c", "a", "d"]
-    src = tmp_path / "in.jsonl"
-    src.write_text("".join(json.dumps({"id": k, "text": SMALL[k]}) + "\n" for k in order), encoding="utf-8")
-    by_id = {json.loads(line)["doc_id"]: line for line in clean_lines}
-    lines = [by_id[k] for k in order]
-    out = tmp_path / "out"
-    out.mkdir()
-    damaged, kept = _torn(lines, case)
-    (out / "documents.jsonl").write_bytes(damaged)
-
-    manifest = run_analysis(src, out, mode="fast", write_reports=False, resume=True)
-
-    after = (out / "documents.jsonl").read_bytes().splitlines(keepends=True)
-    assert after[:kept] == lines[:kept]
-    assert sorted(json.loads(line)["doc_id"] for line in after) == sorted(SMALL)
-    assert (manifest["analysed"], manifest["resumed"], manifest["inputs"]) == (4, kept, 4)
-
-
-def test_resume_same_text_twice_stays_a_duplicate(tmp_path: Path) -> None:
-    # Two files with the same text get the same text-hash id: after --resume the second is still
-    # a duplicate, not a document "resumed" from the first run's line.
-    src = tmp_path / "in"
-    src.mkdir()
-    (src / "a.txt").write_text(SMALL["a"], encoding="utf-8")
-    (src / "b.txt").write_text(SMALL["a"], encoding="utf-8")
-    (src / "c.txt").write_text(SMALL["b"], encoding="utf-8")
-    out = tmp_path / "out"
-    first = run_analysis(src, out, mode="fast", write_reports=False)
-    lines = (out / "documents.jsonl").read_bytes().splitlines(keepends=True)
-    (out / "documents.jsonl").write_bytes(lines[0])  # killed after the first line
-    again = run_analysis(src, out, mode="fast", write_reports=False, resume=True)
-    keys = ("inputs", "analysed", "errors", "duplicates")
-    assert [again[k] for k in keys] == [first[k] for k in keys] == [3, 2, 0, 1]
-    assert len((out / "documents.jsonl").read_bytes().splitlines()) == again["analysed"] == 2
+def test_resume_drops_a_damaged_tail(tmp_path: Path, case: str) -> None:
+    lines = [
+        json.dumps(
+            {"doc_id": f"d{i}", "content_hash": f"h{i}", "text": "réduction des méfaits"}, ensure_ascii=False
+        ).encode()
+        + b"\n"
+        for i in range(3)
+    ]
+    path = tmp_path / "documents.jsonl"
+    damaged, whole = _damaged(lines, case)
+    path.write_bytes(damaged)
+    ids, hashes = _read_done(path)
+    assert ids == {f"d{i}" for i in range(whole)}
+    assert hashes == {f"h{i}" for i in range(whole)}
+    # Truncated to the whole lines, so that appending starts on a fresh line.
+    assert path.read_bytes() == b"".join(lines[:whole])

@@ -186,6 +186,13 @@ def test_robustness_writes_nothing_outside_out(hostile: HostileRun) -> None:
         assert path.resolve().is_relative_to(out)
     assert {p.parent for p in (hostile.out / "docs").rglob("*")} == {hostile.out / "docs"}
     assert not [p for p in (hostile.out / "docs").iterdir() if p.name.startswith(".")]
+    # Where an id used as a file name unchanged would have landed: nothing there.
+    docs = (hostile.out / "docs").resolve()
+    for doc in hostile.docs:
+        for suffix in (".json", ".html"):
+            naive = (docs / f"{doc['doc_id'].replace(chr(92), '/')}{suffix}").resolve()
+            if not naive.is_relative_to(docs):
+                assert not naive.exists(), naive
 
 
 def test_robustness_one_file_per_document(hostile: HostileRun) -> None:
@@ -276,8 +283,8 @@ def test_robustness_max_chars_is_inclusive(tmp_path: Path, length: int, outcome:
             {
                 "source": f"{src.as_posix()}/doc.jsonl",
                 "location": "line 1",
-                "reason": "text too long: 101 characters, above the limit of 100 (--max-chars); split it into "
-                "smaller documents (one file per article, chapter or section), or raise --max-chars "
+                "reason": "text too long: 101 characters, above the limit of 100 (--max-chars); split it "
+                "into smaller documents (one file per article, chapter or section), or raise --max-chars "
                 "(up to 1,000,000).",
             }
         ]

@@ -93,8 +93,8 @@ def test_twopass_skips_the_trained_pass_without_mentions(nlp_fast, nlp_full, n_f
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("n_filler", [4, 8])
-def test_twopass_parses_near_mentions_only(nlp_fast, nlp_full, n_filler: int) -> None:
+@pytest.mark.parametrize("n_filler", [5, 8])
+def test_twopass_parses_near_mentions_and_far_speech_only(nlp_fast, nlp_full, n_filler: int) -> None:
     tp = TwoPass(nlp_fast, nlp_full)
     near = "The minister said the exit program is part of a harm reduction approach. "
     far = "Officials said the police will arrest more people next year."
@@ -104,13 +104,22 @@ def test_twopass_parses_near_mentions_only(nlp_fast, nlp_full, n_filler: int) ->
     by_start = {s["start"]: s for s in spans["signals"]}
     full_by_start = {s["start"]: s for s in full["signals"]}
     exit_at, police_at = text.index("exit program"), text.index("police")
-    # Near the mention: the trained pass (speaker, syntactic link) as in full mode.
+    # Near the mention and in far reported speech: speakers as in full mode.
     assert by_start[exit_at]["speaker"] == full_by_start[exit_at]["speaker"] is not None
-    # Far from it: the lexical pass, no parse, so no speaker.
-    assert by_start[police_at]["speaker"] is None
-    assert tp.stats.window_chars < len(text)
+    assert by_start[police_at]["speaker"] == full_by_start[police_at]["speaker"] is not None
+    # Filler beyond the window (2) and margin (1) never reaches the trained pipeline.
+    assert tp.stats.window_chars <= len(text) - (n_filler - 3) * len(FILLER.strip())
     strengths = {k["signal"]: k["strength"] for k in spans["links"]}
     assert strengths[by_start[police_at]["id"]] == "document"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("speakers", [True, False])
+def test_twopass_far_speakers_can_be_switched_off(nlp_fast, nlp_full, speakers: bool) -> None:
+    tp = TwoPass(nlp_fast, nlp_full, speakers=speakers)
+    text = "Harm reduction saves lives. " + FILLER * 6 + "Officials said the police will arrest more people."
+    police = next(s for s in tp(text)["signals"] if s["text"] == "police")
+    assert (police["speaker"] is not None) is speakers
 
 
 @pytest.mark.parametrize(

@@ -16,16 +16,18 @@ from typing import Any
 
 import srsly
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import ensure_path, filter_spans
 
 from .extensions import register_extensions
+from .matching import AnchoredMatcher
 
 MODIFIER_LABELS = ("NEGATION", "HEDGE", "CRITICAL", "REPORTED_SPEECH")
 #: Dependency relations through which a span cannot be the content of a speech verb.
 _NON_CONTENT_DEPS = frozenset({"nsubj", "nsubjpass", "dative", "iobj", "agent", "npadvmod", "expl"})
-_SPEAKER_DEPS = frozenset({"compound", "amod", "det", "poss", "flat", "nmod", "nummod", "case", "prep", "pobj"})
+_SPEAKER_DEPS = frozenset(
+    {"compound", "amod", "det", "poss", "flat", "nmod", "nummod", "case", "prep", "pobj"}
+)
 _DOUBLE_OPEN = {"“": "”", "«": "»", "„": "“"}
 _SINGLE_OPEN = {"‘": "’"}
 
@@ -140,7 +142,7 @@ class ContextComponent:
         self.critical_window = critical_window
         self.cues: list[dict[str, Any]] = []
         self.constraints: dict[str, dict[str, Any]] = {}
-        self._matcher = Matcher(self.vocab)
+        self._matcher = AnchoredMatcher(self.vocab)
         self._cue_info: dict[int, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ data
@@ -163,7 +165,7 @@ class ContextComponent:
         if nlp is not None:
             self._make_doc = nlp.make_doc
         self.cues = []
-        self._matcher = Matcher(self.vocab)
+        self._matcher = AnchoredMatcher(self.vocab)
         self._cue_info = {}
         self.add_cues(cues or [])
         self.set_constraints(constraints or {})
@@ -223,13 +225,18 @@ class ContextComponent:
         critical_sents = {sent_of[c.start] for c in cues if c.label == "CRITICAL"}
         speech = [c for c in cues if c.label == "REPORTED_SPEECH"]
         parsed = doc.has_annotation("DEP")
+        cues_by_sent: dict[int, list[Cue]] = {}
+        for cue in cues:
+            cues_by_sent.setdefault(sent_of[cue.start], []).append(cue)
         for span in targets:
             si = sent_of[span.start]
             sent = sents[si] if sents else doc[:]
-            in_sent = [c for c in cues if sent_of[c.start] == si and not _overlaps(c, span)]
+            in_sent = [c for c in cues_by_sent.get(si, []) if not _overlaps(c, span)]
             # A co-opting phrase that opens with its own negation ("No one has to") is negated; an
             # aligned one ("without judgement and without conditions") states the principle.
-            opens_negated = any(c.label == "NEGATION" and c.start == span.start for c in cues)
+            opens_negated = any(
+                c.label == "NEGATION" and c.start == span.start for c in cues_by_sent.get(si, [])
+            )
             if span.label_.startswith("ALIGNED_") and opens_negated:
                 span._.hrd_negated = False
             else:
@@ -293,11 +300,15 @@ class ContextComponent:
                 continue
             if cue.direction in ("forward", "bidirectional") and cue.end <= span.start:
                 gap = span.start - cue.end
-                if (cue.scope is None or gap <= cue.scope) and not _terminated(cue.end, span.start, terminators):
+                if (cue.scope is None or gap <= cue.scope) and not _terminated(
+                    cue.end, span.start, terminators
+                ):
                     return True
             if cue.direction in ("backward", "bidirectional") and span.end <= cue.start:
                 gap = cue.start - span.end
-                if (cue.scope is None or gap <= cue.scope) and not _terminated(span.end, cue.start, terminators):
+                if (cue.scope is None or gap <= cue.scope) and not _terminated(
+                    span.end, cue.start, terminators
+                ):
                     return True
         return False
 

@@ -1,10 +1,12 @@
 """Every spaCy registration of hrdiscourse: component factories and registered functions.
 
 Components (prefix ``hrd_``):
+    - ``hrd_span_ruler`` — :class:`~hrdiscourse.nlp.matching.AnchoredSpanRuler`, spaCy's
+      ``span_ruler`` with first-token-indexed matching (same patterns, same output)
     - ``hrd_context`` — :class:`~hrdiscourse.nlp.context.ContextComponent`
     - ``hrd_linker`` — :class:`~hrdiscourse.nlp.linking.LinkerComponent`
 
-Matching itself uses spaCy's built-in ``span_ruler``. Registered functions (``@misc``,
+Matching is spaCy's ``span_ruler`` (subclassed only for speed). Registered functions (``@misc``,
 versioned) feed the components' ``initialize()`` from the lexicons, so a config can say
 ``patterns = {"@misc": "hrdiscourse.lexicon_patterns.v1", "names": ["harm_reduction"]}``.
 """
@@ -21,9 +23,10 @@ from spacy.util import registry
 from ..lexicons import CUE_LEXICONS, Lexicon, read_lexicon
 from .context import ContextComponent, longest_per_label
 from .linking import LinkerComponent
+from .matching import AnchoredSpanRuler
 
 #: Factory names this package registers (snapshot-tested in tests/data/nlp/factories.json).
-FACTORY_NAMES: tuple[str, ...] = ("hrd_context", "hrd_linker")
+FACTORY_NAMES: tuple[str, ...] = ("hrd_context", "hrd_linker", "hrd_span_ruler")
 #: Registered ``@misc`` functions.
 MISC_NAMES: tuple[str, ...] = (
     "hrdiscourse.read_lexicon.v1",
@@ -35,8 +38,46 @@ MISC_NAMES: tuple[str, ...] = (
 
 
 @Language.factory(
+    "hrd_span_ruler",
+    assigns=["doc.spans"],
+    default_config={
+        "spans_key": "hrd_signals",
+        "spans_filter": None,
+        "phrase_matcher_attr": "LOWER",
+        "validate": True,
+        "overwrite": True,
+    },
+)
+def make_span_ruler(
+    nlp: Language,
+    name: str,
+    spans_key: str,
+    spans_filter: Callable[[Iterable[Span], Iterable[Span]], Iterable[Span]] | None,
+    phrase_matcher_attr: str | None,
+    validate: bool,
+    overwrite: bool,
+) -> AnchoredSpanRuler:
+    """Create the lexicon matcher (patterns arrive through ``initialize``/``add_patterns``)."""
+    return AnchoredSpanRuler(
+        nlp,
+        name,
+        spans_key=spans_key,
+        spans_filter=spans_filter,
+        phrase_matcher_attr=phrase_matcher_attr,
+        validate=validate,
+        overwrite=overwrite,
+    )
+
+
+@Language.factory(
     "hrd_context",
-    assigns=["span._.hrd_negated", "span._.hrd_hedged", "span._.hrd_quoted", "span._.hrd_critical", "span._.hrd_speaker"],
+    assigns=[
+        "span._.hrd_negated",
+        "span._.hrd_hedged",
+        "span._.hrd_quoted",
+        "span._.hrd_critical",
+        "span._.hrd_speaker",
+    ],
     requires=["doc.spans"],
     default_config={"mentions_key": "hrd_mentions", "signals_key": "hrd_signals", "critical_window": 1},
 )
@@ -90,10 +131,10 @@ def lexicon_patterns(names: list[str]) -> list[dict[str, Any]]:
 
 
 @registry.misc("hrdiscourse.context_cues.v1")
-def context_cues(names: list[str] = list(CUE_LEXICONS)) -> list[dict[str, Any]]:
+def context_cues(names: list[str] | None = None) -> list[dict[str, Any]]:
     """Return the modifier cues (id, label, pattern, direction, scope) of the named lexicons."""
     out: list[dict[str, Any]] = []
-    for name in names:
+    for name in names if names is not None else CUE_LEXICONS:
         for e in read_lexicon(name).entries:
             out.append(
                 {

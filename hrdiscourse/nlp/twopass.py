@@ -14,7 +14,13 @@ matters around the mentions (``direct`` links, speakers). So:
 3. the results are merged: spans that start inside a core come from the trained pass
    (their offsets shifted back into the original text), every other span and its
    document-distance link from the fast pass. Sentence indices follow one segmentation
-   of the whole text: the parser's sentences inside windows, the sentencizer's outside.
+   of the whole text: the parser's sentences inside windows, the sentencizer's outside;
+4. speakers need a parse: in a document with a mention, a sentence outside the windows
+   that holds a signal and a reported-speech cue ("said", "according to") is parsed on
+   its own too, and only its spans' ``speaker`` is taken from it.
+
+Documents without a mention, usually most of a news stream, never reach the trained
+pipeline; :class:`TwoPassStats` counts the share of text that did.
 
 Spans are dicts as in ``docs/schema.md``; character offsets index the original text.
 """
@@ -28,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from .context import quote_regions
@@ -66,11 +73,16 @@ class TwoPassStats:
 
 @dataclass
 class _Window:
-    """One text cut for the trained pass: ``text[start:end]`` and its core char ranges."""
+    """One text cut for the trained pass: ``text[start:end]`` and its core char ranges.
+
+    A ``speaker_only`` window is one sentence of reported speech far from any mention:
+    only the speakers of its spans are taken from the trained pass.
+    """
 
     start: int
     end: int
     cores: list[tuple[int, int]] = field(default_factory=list)
+    speaker_only: bool = False
 
 
 @dataclass
@@ -119,10 +131,20 @@ class TwoPass:
             pass; default: the full pipeline's linker window.
         margin: Extra sentences of context given to the trained pass beyond ``window``;
             default: the context component's ``critical_window``.
+        speakers: Also parse, in documents with a mention, the sentences far from it
+            that hold a signal and a reported-speech cue, so that every span's
+            ``speaker`` is the one full mode finds (the label model reads speakers
+            anywhere in the document). False parses only the windows.
     """
 
     def __init__(
-        self, fast: Language, full: Language, *, window: int | None = None, margin: int | None = None
+        self,
+        fast: Language,
+        full: Language,
+        *,
+        window: int | None = None,
+        margin: int | None = None,
+        speakers: bool = True,
     ):
         self.fast = fast
         self.full = full
@@ -130,6 +152,12 @@ class TwoPass:
         context = full.get_pipe("hrd_context") if "hrd_context" in full.pipe_names else None
         self.window = window if window is not None else int(getattr(linker, "window", 2))
         self.margin = margin if margin is not None else int(getattr(context, "critical_window", 1))
+        self.speakers = speakers
+        self._speech = Matcher(fast.vocab)
+        fast_context = fast.get_pipe("hrd_context") if "hrd_context" in fast.pipe_names else None
+        for cue in getattr(fast_context, "cues", []):
+            if cue["label"] == "REPORTED_SPEECH" and not isinstance(cue["pattern"], str):
+                self._speech.add("hrd_speech", [cue["pattern"]])
         self.stats = TwoPassStats()
 
     @contextmanager
@@ -158,9 +186,29 @@ class TwoPass:
             win = _Window(sents[lo][0], sents[hi][1])
             win.cores = [(sents[a][0], sents[b][1]) for a, b in cores if lo <= a and b <= hi]
             windows.append(win)
+        if self.speakers and len(self._speech):
+            windows += self._speaker_windows(doc, fast, sents, windows)
+        for win in windows:
             self.stats.windows += 1
             self.stats.window_chars += win.end - win.start
         return _Plan(text, fast, sents, windows)
+
+    def _speaker_windows(
+        self, doc: Doc, fast: dict[str, Any], sents: list[tuple[int, int]], windows: list[_Window]
+    ) -> list[_Window]:
+        """Sentences outside the windows with a signal and a reported-speech cue."""
+        outside = {
+            s["sent_index"]
+            for s in fast["signals"]
+            if not any(w.start <= s["start"] < w.end for w in windows) and s["sent_index"] < len(sents)
+        }
+        if not outside:
+            return []
+        starts = [a for a, _ in sents]
+        speech = set()
+        for _, start, _ in self._speech(doc):
+            speech.add(bisect.bisect_right(starts, doc[start].idx) - 1)
+        return [_Window(*sents[i], speaker_only=True) for i in sorted(outside & speech)]
 
     # --- merging ---------------------------------------------------------------------
 
@@ -172,12 +220,16 @@ class TwoPass:
 
         # One segmentation of the whole text: parser sentences inside windows, fast outside.
         segments: list[tuple[int, int]] = [
-            s for s in plan.sents if not any(w.start <= s[0] < w.end for w in plan.windows)
+            s
+            for s in plan.sents
+            if not any(w.start <= s[0] < w.end for w in plan.windows if not w.speaker_only)
         ]
         mentions: list[dict[str, Any]] = []
         signals: list[dict[str, Any]] = []
         # (signal key) -> (mention key, strength) for links decided by the trained pass
         decided: dict[tuple, tuple[tuple, str]] = {}
+        # speakers the trained pass found for spans that otherwise come from the fast pass
+        speakers: dict[tuple, str | None] = {}
         for win, wd in zip(plan.windows, window_dicts, strict=True):
             off = win.start
             kept_m: dict[str, dict[str, Any]] = {}
@@ -188,6 +240,7 @@ class TwoPass:
                     shifted["end"] += off
                     shifted["sent_start"] += off
                     if not _in_ranges(shifted["start"], win.cores):
+                        speakers[_span_key(shifted)] = span.get("speaker")
                         continue
                     out.append(shifted)
                     if group == "hr_mentions":
@@ -200,9 +253,12 @@ class TwoPass:
                     continue
                 skey = _span_key({**sig, "start": sig["start"] + off, "end": sig["end"] + off})
                 decided[skey] = (_span_key(mention), link["strength"])
-            segments.extend((a + off, b + off) for a, b in wd["_sents"])
+            if not win.speaker_only:
+                segments.extend((a + off, b + off) for a, b in wd["_sents"])
         for group, out in (("hr_mentions", mentions), ("signals", signals)):
-            out.extend(s for s in plan.fast[group] if not _in_ranges(s["start"], cores))
+            for span in plan.fast[group]:
+                if not _in_ranges(span["start"], cores):
+                    out.append({**span, "speaker": speakers.get(_span_key(span), span.get("speaker"))})
 
         segments = sorted(set(segments))
         starts = [a for a, _ in segments]
@@ -213,8 +269,8 @@ class TwoPass:
             span["sent_index"] = i
             span["sent_start"] = a
             span["sentence"] = text[a:b]
-            # Quotes can open before a window: decide on the whole text, as the full pass does.
-            span["quoted"] = any(qa <= span["start"] and span["end"] <= qb for qa, qb in regions)
+            # Quotes can open before a window: decide on the whole text with hrd_context's rule.
+            span["quoted"] = any(qa <= span["start"] < qb for qa, qb in regions)
 
         mentions.sort(key=_span_key)
         signals.sort(key=_span_key)

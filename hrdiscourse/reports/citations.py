@@ -673,7 +673,7 @@ def _first_hr(result: Mapping[str, Any]) -> str:
     return _a_quoted(*hr_phrase(text, best))
 
 
-def annotate(result: Mapping[str, Any]) -> str:
+def annotate(result: Mapping[str, Any], *, lang: Lang | Literal["document"] = "en") -> str:
     """The endnote parenthetical for one analysed document (without the parentheses).
 
     The wording follows the label and the strength of the best link (DOMAIN.md 4):
@@ -694,10 +694,17 @@ def annotate(result: Mapping[str, Any]) -> str:
     Args:
         result: a documents.jsonl dict (``label``, ``text``, ``hr_mentions``,
             ``signals``, ``links``, ``evidence``).
+        lang: ``en`` (default: the report's language), ``fr`` (French wording, see
+            :mod:`hrdiscourse.reports.annotate_fr`) or ``document`` (the document's
+            ``language``: French documents get French parentheticals).
 
     Returns:
         The parenthetical, ``""`` for label ``none``.
     """
+    if (result.get("language") if lang == "document" else lang) == "fr":
+        from .annotate_fr import annotate_fr
+
+        return annotate_fr(result)
     label = str(result.get("label") or "none")
     text = result.get("text") or ""
     if label == "none":

@@ -105,7 +105,8 @@ def _jsonl_lines() -> list[tuple[str, Outcome, str]]:
             {
                 "id": "rtl\u202egnp.exe\u200f",
                 "title": "\u202eevil\u202c title \U0001f480\U0001f525",
-                "text": "Harm reduction \U0001f489 saves lives; \u05e9\u05dc\u05d5\u05dd and \u0645\u0631\u062d\u0628\u0627.",
+                "text": "Harm reduction \U0001f489 saves lives; "
+                "\u05e9\u05dc\u05d5\u05dd and \u0645\u0631\u062d\u0628\u0627.",
             },
             ok,
             "RTL marks and emoji",
@@ -214,7 +215,10 @@ def build(corpus: Path, secret: Path) -> list[Case]:
     )
     add(
         "controls.txt",
-        "harm\u200breduction \x00\x01\x02 \u200d\u2060 sex\u00adwork \x1b[31m red \x7f\u202e rtl\u202c end\r\nok\r".encode(),
+        (
+            "harm\u200breduction \x00\x01\x02 \u200d\u2060 sex\u00adwork \x1b[31m red "
+            "\x7f\u202e rtl\u202c end\r\nok\r"
+        ).encode(),
         "analysed",
         "control and zero-width characters",
     )
@@ -286,7 +290,8 @@ def build(corpus: Path, secret: Path) -> list[Case]:
         add(
             f"xxe{suffix}",
             f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY xxe SYSTEM "{uri}">\n]>\n<rss version="2.0">'
-            "<channel><title>XXE</title><item><title>Leak &xxe;</title><description>Harm reduction news: &xxe;"
+            "<channel><title>XXE</title><item><title>Leak &xxe;</title>"
+            "<description>Harm reduction news: &xxe;"
             "</description></item></channel></rss>".encode(),
             "error",
             "XXE",
