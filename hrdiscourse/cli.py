@@ -206,6 +206,51 @@ def train_cli(
     typer.echo(f"trained on {label_model.meta['n_train']} documents; wrote {written}")
 
 
+def _default_span_gold() -> list[Path]:
+    gold = Path("corpora/gold")
+    return [
+        p for p in (gold / "spans.jsonl", gold / "spans_holdout.jsonl", gold / "spans_fr.jsonl") if p.exists()
+    ]
+
+
+def _evaluate_spans(paths: list[Path], *, split: str, model: str, mode: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .evaluation import evaluate_spans, load_span_gold
+    from .nlp.pipeline import load_pipeline
+
+    console = Console()
+    pipelines: dict[str, Any] = {}
+    for path in paths:
+        items = load_span_gold(path, split=None)
+        languages = sorted({it.get("language") or "en" for it in items})
+        splits = {it.get("split") for it in items}
+        use_split = split if split in splits else sorted(s for s in splits if s)[0]
+        for language in languages:
+            if language not in pipelines:
+                pipelines[language] = load_pipeline(
+                    model if language == "en" else "auto", mode=mode, language=language
+                )
+            df = evaluate_spans(pipelines[language], path, split=use_split, language=language)
+            table = Table(
+                title=f"{path} [{language}, split {use_split}]: lenient (overlap) and strict matching"
+            )
+            for col in ("level", "name", "match", "P", "R", "F1", "support"):
+                table.add_column(col)
+            for row in df.itertuples():
+                table.add_row(
+                    row.level,
+                    row.name,
+                    row.match,
+                    f"{row.precision:.3f}",
+                    f"{row.recall:.3f}",
+                    f"{row.f1:.3f}",
+                    str(int(row.support)),
+                )
+            console.print(table)
+
+
 @app.command("evaluate")
 @handle_errors
 def evaluate_cli(
@@ -214,11 +259,22 @@ def evaluate_cli(
     model_file: Path = typer.Option(None, "--model-file", help="Label model to score; default: shipped."),
     model: str = typer.Option("auto", help="spaCy pipeline name or path; 'auto' picks the installed one."),
     mode: str = typer.Option("full", help="Pipeline mode used to analyse the gold documents (as analyze)."),
+    spans: bool = typer.Option(
+        False, "--spans", help="Score span detection and context flags on the span gold instead of labels."
+    ),
+    span_gold: list[Path] = typer.Option(
+        None,
+        "--span-gold",
+        help="Span gold files (default: corpora/gold/spans.jsonl, spans_holdout.jsonl, spans_fr.jsonl).",
+    ),
 ) -> None:
-    """Score document labels (baseline, rules, model, combined) on a gold split."""
+    """Score document labels (baseline, rules, model, combined) on a gold split, or spans with --spans."""
     from .classify import evaluate_gold, load_model
     from .nlp.pipeline import load_pipeline
 
+    if spans:
+        _evaluate_spans(span_gold or _default_span_gold(), split=split, model=model, mode=mode)
+        return
     nlp = load_pipeline(model, mode=mode)
     label_model = load_model(model_file) if model_file else None
     _print_scores(evaluate_gold(gold, nlp, split=split, model=label_model))

@@ -37,7 +37,8 @@ COOPTING_CATEGORIES: tuple[str, ...] = (
 )
 CATEGORIES: tuple[str, ...] = ("harm_reduction", *COOPTING_CATEGORIES, "extension", "aligned")
 FLAGS: tuple[str, ...] = ("negated", "hedged", "quoted", "critical")
-SPLITS = ("dev", "test")
+#: ``holdout``: ``spans_holdout.jsonl``, written after the patterns by someone who never saw them.
+SPLITS = ("dev", "test", "holdout")
 COLUMNS = ["level", "name", "match", "tp", "fp", "fn", "support", "precision", "recall", "f1"]
 
 
@@ -66,7 +67,7 @@ def load_span_gold(
 
     Args:
         path: The ``spans.jsonl`` file (``spans_fr.jsonl`` for French).
-        split: ``"dev"``, ``"test"`` or ``None`` for all items.
+        split: ``"dev"``, ``"test"``, ``"holdout"`` or ``None`` for all items.
         language: Keep only items of this ``language`` (missing = ``en``); ``None`` keeps all.
 
     Returns:

@@ -88,15 +88,31 @@ def test_french_tokenizer_splits_elision_as_the_patterns_expect(text: str, token
 @pytest.mark.parametrize(
     ("text", "span", "category"),
     [
-        ("Le CLSC privilégie une approche de réduction des méfaits.", "réduction des méfaits", "harm_reduction"),
-        ("Les CAARUD font de la réduction des risques depuis 2006.", "réduction des risques", "harm_reduction"),
+        (
+            "Le CLSC privilégie une approche de réduction des méfaits.",
+            "réduction des méfaits",
+            "harm_reduction",
+        ),
+        (
+            "Les CAARUD font de la réduction des risques depuis 2006.",
+            "réduction des risques",
+            "harm_reduction",
+        ),
         ("La politique de RdRD s'applique aux festivals.", "RdRD", "harm_reduction"),
         ("Il faut réduire les méfaits liés aux opioïdes.", "réduire les méfaits", "harm_reduction"),
         ("Elle veut quitter l’industrie du sexe.", "quitter l’industrie du sexe", "exit_abstinence"),
         ("Le parcours de sortie dure deux ans.", "parcours de sortie", "exit_abstinence"),
-        ("La lutte contre la traite des personnes s'intensifie.", "traite des personnes", "trafficking_exploitation"),
+        (
+            "La lutte contre la traite des personnes s'intensifie.",
+            "traite des personnes",
+            "trafficking_exploitation",
+        ),
         ("L'escouade du SPVM a mené l'opération.", "SPVM", "law_enforcement"),
-        ("La loi criminalise l'achat de services sexuels.", "achat de services sexuels", "criminalization_prohibition"),
+        (
+            "La loi criminalise l'achat de services sexuels.",
+            "achat de services sexuels",
+            "criminalization_prohibition",
+        ),
         ("Les résidentes doivent suivre une thérapie.", "doivent suivre", "conditional_support"),
         ("On veut une société sans drogue.", "société sans drogue", "eradication_ideal"),
         ("Le travail du sexe est un travail.", "travail du sexe est un travail", "aligned"),
@@ -149,9 +165,24 @@ def test_french_traps_are_not_matched(nlp_fr_fast, text: str, category: str) -> 
         ("Cette soi-disant réduction des méfaits inquiète.", "réduction des méfaits", "hedged", True),
         ("Cette soi-disant réduction des méfaits inquiète.", "réduction des méfaits", "critical", True),
         ("L'escouade est incompatible avec la réduction des méfaits.", "escouade", "critical", True),
-        ("Sous le couvert de la réduction des risques, on multiplie les contraventions.", "contraventions", "critical", True),
-        ("Le ministère parle d'« approche de réduction des méfaits ».", "réduction des méfaits", "quoted", True),
-        ("Le ministère parle d'une approche de réduction des méfaits.", "réduction des méfaits", "quoted", False),
+        (
+            "Sous le couvert de la réduction des risques, on multiplie les contraventions.",
+            "contraventions",
+            "critical",
+            True,
+        ),
+        (
+            "Le ministère parle d'« approche de réduction des méfaits ».",
+            "réduction des méfaits",
+            "quoted",
+            True,
+        ),
+        (
+            "Le ministère parle d'une approche de réduction des méfaits.",
+            "réduction des méfaits",
+            "quoted",
+            False,
+        ),
     ],
 )
 def test_french_context_flags(nlp_fr_fast, text: str, span: str, flag: str, expected: bool) -> None:
@@ -169,7 +200,11 @@ def test_french_fast_and_full_modes_find_the_same_spans(nlp_fr_fast, nlp_fr_full
 
 
 def _offsets(doc) -> set[tuple[int, int, str, str]]:
-    return {(s.start_char, s.end_char, s.label_, s.id_) for k in ("hrd_mentions", "hrd_signals") for s in doc.spans[k]}
+    return {
+        (s.start_char, s.end_char, s.label_, s.id_)
+        for k in ("hrd_mentions", "hrd_signals")
+        for s in doc.spans[k]
+    }
 
 
 # --------------------------------------------------------------------------- gold
@@ -195,7 +230,9 @@ def test_french_gold_covers_every_category_and_traps(gold_items: list[dict], spl
     seen = Counter(s["category"] for it in items for s in it["spans"])
     assert set(CATEGORIES) <= set(seen)
     assert sum("trap" in it["note"] for it in items) >= 10
-    assert {f for it in items for s in it["spans"] for f in ("negated", "hedged", "quoted", "critical") if s[f]} == {
+    assert {
+        f for it in items for s in it["spans"] for f in ("negated", "hedged", "quoted", "critical") if s[f]
+    } == {
         "negated",
         "hedged",
         "quoted",
@@ -240,8 +277,13 @@ def test_french_gold_documents_stay_out_of_the_english_classifier(language: str,
     ("meta", "expected"),
     [
         (
-            {"author": "Julie Gagnon", "title": "Québec finance un parcours de sortie", "date": "2019-04-24",
-             "outlet": "Le Courrier", "url": "https://example.org/a"},
+            {
+                "author": "Julie Gagnon",
+                "title": "Québec finance un parcours de sortie",
+                "date": "2019-04-24",
+                "outlet": "Le Courrier",
+                "url": "https://example.org/a",
+            },
             "Julie Gagnon, « Québec finance un parcours de sortie » (24 avril 2019), en ligne : Le Courrier "
             "<https://example.org/a>",
         ),
@@ -272,8 +314,16 @@ def test_french_sample_folder_has_the_demo_labels(sample_results: dict[str, dict
 @pytest.mark.parametrize(
     ("doc_id", "lang", "start"),
     [
-        ("sample-fr-01", "fr", "présente un programme de sortie comme faisant partie d'une approche de réduction des méfaits"),
-        ("sample-fr-03", "fr", "critique la présentation de programmes menés par la police comme de la réduction"),
+        (
+            "sample-fr-01",
+            "fr",
+            "présente un programme de sortie comme faisant partie d'une approche de réduction des méfaits",
+        ),
+        (
+            "sample-fr-03",
+            "fr",
+            "critique la présentation de programmes menés par la police comme de la réduction",
+        ),
         ("sample-fr-04", "fr", "emploie le langage de la réduction des méfaits en accord avec"),
         ("sample-fr-06", "fr", "propose une « stratégie de réduction des risques » pour promouvoir"),
         ("sample-fr-08", "fr", "met l'accent sur"),
@@ -282,7 +332,9 @@ def test_french_sample_folder_has_the_demo_labels(sample_results: dict[str, dict
         ("sample-fr-05", "fr", ""),
     ],
 )
-def test_french_annotation_language_switch(sample_results: dict[str, dict], doc_id: str, lang: str, start: str) -> None:
+def test_french_annotation_language_switch(
+    sample_results: dict[str, dict], doc_id: str, lang: str, start: str
+) -> None:
     from hrdiscourse.reports.citations import annotate
 
     note = annotate(sample_results[doc_id], lang=lang)

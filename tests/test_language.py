@@ -77,7 +77,9 @@ def test_language_resolve_language_metadata_overrides(text: str, declared: str |
 
 
 @pytest.mark.parametrize(("text", "declared", "expected"), [(FR_TEXT, "es", "fr"), (EN_TEXT, "de", "en")])
-def test_language_resolve_language_unsupported_code_warns_and_detects(text: str, declared: str, expected: str) -> None:
+def test_language_resolve_language_unsupported_code_warns_and_detects(
+    text: str, declared: str, expected: str
+) -> None:
     with pytest.warns(HRDiscourseWarning, match=f"language '{declared}' has no lexicons"):
         assert resolve_language(text, declared, where="doc.txt") == expected
 
@@ -89,8 +91,8 @@ MIXED = [
     (
         "b-fr-coopted.txt",
         "fr",
-        "Selon la ministre, le programme de sortie de la prostitution fait partie d'une approche de réduction "
-        "des méfaits.",
+        "Selon la ministre, le programme de sortie de la prostitution fait partie d'une approche "
+        "de réduction des méfaits.",
     ),
     ("c-en-none.txt", "en", "Police charged two men with human trafficking after a raid on Tuesday."),
     (
@@ -111,7 +113,11 @@ MIXED = [
 def mixed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[dict]]:
     src = tmp_path_factory.mktemp("mixed")
     for name, lang, text in MIXED:
-        head = f"---\nid: {Path(name).stem}\ntitle: \"{name}\"\n" + (f"language: {lang}\n" if lang else "") + "---\n"
+        head = (
+            f'---\nid: {Path(name).stem}\ntitle: "{name}"\n'
+            + (f"language: {lang}\n" if lang else "")
+            + "---\n"
+        )
         (src / name).write_text(head + text + "\n", encoding="utf-8")
     out = tmp_path_factory.mktemp("out")
     manifest = run_analysis(src, out, mode="fast", write_reports=False)
@@ -170,6 +176,6 @@ def test_language_analyzer_loads_french_only_when_needed(mode: str) -> None:
     list(analyzer.analyze_records(english))
     assert "spacy_pipeline_fr" not in analyzer.model_info()
     french = [(Record(FR_TEXT, {"doc_id": "fr", "source": "fr.txt"}), None)]
-    (_, _, result), = analyzer.analyze_records(french)
+    ((_, _, result),) = analyzer.analyze_records(french)
     assert result["language"] == "fr"
     assert "spacy_pipeline_fr" in analyzer.model_info()

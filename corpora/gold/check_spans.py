@@ -33,7 +33,7 @@ ITEM_KEYS = {"id": str, "split": str, "language": str, "source": str, "text": st
              "spans": list, "note": str}
 SPAN_KEYS = {"text": str, "occurrence": int, "category": str}
 SPLITS = ("dev", "test")
-ID_RE = re.compile(r"^en-\d{4}$")
+ID_RE = re.compile(r"^(?:en|fr)-\d{4}$")
 SOURCE_RE = re.compile(r"^(constructed|seed §\d+)$")
 OPEN_Q = {'"': '"', "\u201c": "\u201d", "\u2018": "\u2019"}
 
@@ -53,9 +53,9 @@ def in_quotes(text: str, start: int, end: int) -> bool:
     for i, ch in enumerate(text[:end]):
         if ch == '"':
             double = not double
-        elif ch == "\u201c":
+        elif ch in ("\u201c", "\u00ab"):  # “ and French «
             double = True
-        elif ch == "\u201d":
+        elif ch in ("\u201d", "\u00bb"):  # ” and French »
             double = False
         elif ch == "\u2018":
             single = True
@@ -100,12 +100,12 @@ def check(path: Path) -> int:
             continue
         if not ID_RE.match(obj["id"]):
             errors.append(f"{where}: bad id format")
-        elif obj["id"] != f"en-{len(items) + 1:04d}":
-            errors.append(f"{where}: id out of order, expected en-{len(items) + 1:04d}")
+        elif obj["id"] != f"{obj['language']}-{len(items) + 1:04d}":
+            errors.append(f"{where}: id out of order, expected {obj['language']}-{len(items) + 1:04d}")
         if obj["split"] not in SPLITS:
             errors.append(f"{where}: split must be dev or test")
-        if obj["language"] != "en":
-            errors.append(f"{where}: language must be 'en'")
+        if obj["language"] not in ("en", "fr"):
+            errors.append(f"{where}: language must be 'en' (spans.jsonl) or 'fr' (spans_fr.jsonl)")
         if not SOURCE_RE.match(obj["source"]):
             errors.append(f"{where}: source must be 'constructed' or 'seed §N'")
         text = obj["text"]

@@ -126,7 +126,9 @@ EXTENSION_PURPOSES_FR: dict[str, str] = {
     "respond to wildlife disease": "lutter contre les maladies de la faune",
     "address doping in sport": "lutter contre le dopage dans le sport",
     "address diet and nutrition": "encadrer l'alimentation",
-    "promote reduced-risk tobacco and vaping products": "promouvoir des produits du tabac et de vapotage à risque réduit",
+    "promote reduced-risk tobacco and vaping products": (
+        "promouvoir des produits du tabac et de vapotage à risque réduit"
+    ),
     "address alcohol use": "encadrer la consommation d'alcool",
     "address gambling": "encadrer les jeux de hasard et d'argent",
     "manage financial risk": "gérer le risque financier",
