@@ -12,7 +12,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from .language import DEFAULT_LANGUAGE
-from .types import Record
+from .types import Record, Rejected
 
 T = TypeVar("T")
 
@@ -173,10 +173,45 @@ class Analyzer:
         res["model"], res["lexicons"] = self._versions(res["language"])
         return res
 
+    def _analyze_part(self, part: list[Record], lang: str, batch_size: int) -> list[dict[str, Any]]:
+        nlp, twopass = self._engine(lang)
+        if twopass is not None:
+            with twopass.memory_zone():
+                merged = twopass.pipe([rec.text for rec in part], batch_size=batch_size)
+                return [
+                    self.result_from_spans(spans, rec, language=lang)
+                    for rec, spans in zip(part, merged, strict=True)
+                ]
+        with nlp.memory_zone():
+            docs = nlp.pipe((rec.text for rec in part), batch_size=batch_size)
+            return [self.result(doc, rec, language=lang) for rec, doc in zip(part, docs, strict=True)]
+
+    def _analyze_one(self, record: Record, lang: str) -> dict[str, Any] | Rejected:
+        """Analyse one record alone; an exception becomes a :class:`Rejected` with its reason."""
+        try:
+            return self._analyze_part([record], lang, 1)[0]
+        except Exception as exc:  # noqa: BLE001 - reported in errors.jsonl, the batch goes on
+            location = (
+                record.source.rsplit(":", 1)[1]
+                if ":line " in record.source or ":item " in record.source
+                else ""
+            )
+            return Rejected(
+                source=record.source,
+                location=location,
+                reason=(
+                    f"analysis failed ({type(exc).__name__}: {exc}); the other documents were analysed. "
+                    "Please report this document to the hrdiscourse maintainers."
+                ),
+            )
+
     def analyze_records(
         self, items: Iterable[tuple[Record, T]], *, batch_size: int = 16
-    ) -> Iterator[tuple[Record, T, dict[str, Any]]]:
+    ) -> Iterator[tuple[Record, T, dict[str, Any] | Rejected]]:
         """Yield ``(record, context, result)`` for each ``(record, context)`` pair, in order.
+
+        ``result`` is a :class:`~hrdiscourse.types.Rejected` for a document whose analysis
+        raised: it is listed with its reason, the batch goes on.
 
         Each chunk is split by language, each part goes through its language's pipeline,
         and the results come back in input order.
@@ -190,19 +225,14 @@ class Analyzer:
             ]
             for i, lang in enumerate(languages):
                 by_language.setdefault(lang, []).append(i)
-            results: list[dict[str, Any] | None] = [None] * len(chunk)
+            results: list[dict[str, Any] | Rejected | None] = [None] * len(chunk)
             for lang, indexes in by_language.items():
-                nlp, twopass = self._engine(lang)
                 part = [chunk[i][0] for i in indexes]
-                if twopass is not None:
-                    with twopass.memory_zone():
-                        merged = twopass.pipe([rec.text for rec in part], batch_size=batch_size)
-                        for i, rec, spans in zip(indexes, part, merged, strict=True):
-                            results[i] = self.result_from_spans(spans, rec, language=lang)
-                else:
-                    with nlp.memory_zone():
-                        docs = nlp.pipe((rec.text for rec in part), batch_size=batch_size)
-                        for i, rec, doc in zip(indexes, part, docs, strict=True):
-                            results[i] = self.result(doc, rec, language=lang)
+                try:
+                    done = self._analyze_part(part, lang, batch_size)
+                except Exception:  # noqa: BLE001 - one bad document must not stop a batch
+                    done = [self._analyze_one(rec, lang) for rec in part]
+                for i, res in zip(indexes, done, strict=True):
+                    results[i] = res
             for (rec, ctx), res in zip(chunk, results, strict=True):
                 yield rec, ctx, res  # type: ignore[misc]

@@ -16,6 +16,8 @@ must match; checked by the tests) and ``note``.
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -430,6 +432,22 @@ def _resolve(path_or_name: str | Path) -> Path:
     return found[0]
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_yaml(path: str, mtime_ns: int, size: int) -> Any:
+    # Keyed by mtime and size: an edited lexicon is read again, an unchanged one is not
+    # (a run loads the lexicons several times: pipeline, classifier, manifest).
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+
+
+def _load_yaml(path: Path) -> Any:
+    stat = path.stat()
+    return copy.deepcopy(_parse_yaml(str(path), stat.st_mtime_ns, stat.st_size))
+
+
 def read_lexicon(path_or_name: str | Path, *, validate: bool = True) -> Lexicon:
     """Read a lexicon from a YAML path or by name from :func:`lexicon_dir`.
 
@@ -445,7 +463,7 @@ def read_lexicon(path_or_name: str | Path, *, validate: bool = True) -> Lexicon:
     """
     path = _resolve(path_or_name)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _load_yaml(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark is not None else ""
@@ -485,7 +503,7 @@ def read_lexicon(path_or_name: str | Path, *, validate: bool = True) -> Lexicon:
 
 def _is_pattern_lexicon(path: Path) -> bool:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _load_yaml(path)
     except yaml.YAMLError:
         return True  # let read_lexicon report the syntax error
     return isinstance(raw, dict) and "entries" in raw

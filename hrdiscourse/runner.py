@@ -269,6 +269,10 @@ def run_analysis(
     before = stats.duplicates + stats.resumed
     try:
         for record, h, result in analyzer.analyze_records(records(), batch_size=batch_size):
+            if isinstance(result, Rejected):
+                rejected.append(result)
+                flush_errors()
+                continue
             result["content_hash"] = h
             # The per-document file first: a line in documents.jsonl (which --resume trusts)
             # then always has its docs/<id>.json, even when the run is killed in between.

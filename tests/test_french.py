@@ -340,3 +340,31 @@ def test_french_annotation_language_switch(
     note = annotate(sample_results[doc_id], lang=lang)
     assert note.startswith(start) and (note == "") == (start == "")
     assert "None" not in note
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "speaker"),
+    [
+        (
+            "Le parcours de sortie s'inscrit dans la réduction des méfaits, a déclaré la ministre.",
+            "réduction des méfaits",
+            "la ministre",
+        ),
+        (
+            "Selon le ministère, le parcours de sortie relève de la réduction des risques.",
+            "parcours de sortie",
+            "le ministère",
+        ),
+        (
+            "Un programme de sortie est incompatible avec la réduction des méfaits, rappelle Stella.",
+            "programme de sortie",
+            "Stella",
+        ),
+        ("La traite de personnes est en hausse, selon la GRC.", "traite de personnes", "la GRC"),
+        ("Le programme de sortie fait partie de la réduction des méfaits.", "réduction des méfaits", None),
+    ],
+)
+def test_french_reported_speech_speaker(nlp_fr_full, text: str, span: str, speaker: str | None) -> None:
+    doc = nlp_fr_full(text)
+    found = [s for key in ("hrd_mentions", "hrd_signals") for s in doc.spans[key] if s.text == span]
+    assert found and found[0]._.hrd_speaker == speaker

@@ -132,3 +132,31 @@ def test_cli_analyze_exits_3_when_inputs_are_rejected(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["analyze", str(src), "--out", str(tmp_path / "o"), "--no-reports", "-q"])
     assert result.exit_code == 3, result.output
     assert "4 analysed, 2 rejected, 1 duplicates of 7 inputs" in result.stdout
+
+
+def _fault(doc):
+    if "INJECTED-FAULT" in doc.text:
+        raise ValueError("injected fault")
+    return doc
+
+
+def test_runner_a_failing_document_is_rejected_and_the_batch_goes_on() -> None:
+    from spacy.language import Language
+
+    from hrdiscourse.analysis import Analyzer
+    from hrdiscourse.types import Record, Rejected
+
+    if "hrd_test_fault" not in Language.factories:
+        Language.component("hrd_test_fault", func=_fault)
+    analyzer = Analyzer(mode="fast")
+    analyzer.nlp.add_pipe("hrd_test_fault", first=True)
+    texts = ["Harm reduction saves lives.", "An INJECTED-FAULT document.", "City council met on Tuesday."]
+    items = [
+        (Record(t, {"doc_id": f"d{i}", "source": f"x.jsonl:line {i + 1}", "language": "en"}), i)
+        for i, t in enumerate(texts)
+    ]
+    out = list(analyzer.analyze_records(items, batch_size=4))
+    assert [ctx for _, ctx, _ in out] == [0, 1, 2]
+    assert isinstance(out[1][2], Rejected)
+    assert "injected fault" in out[1][2].reason and out[1][2].location == "line 2"
+    assert isinstance(out[0][2], dict) and isinstance(out[2][2], dict)

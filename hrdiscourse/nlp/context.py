@@ -28,6 +28,7 @@ _NON_CONTENT_DEPS = frozenset({"nsubj", "nsubjpass", "dative", "iobj", "agent", 
 _SPEAKER_DEPS = frozenset(
     {"compound", "amod", "det", "poss", "flat", "nmod", "nummod", "case", "prep", "pobj"}
 )
+_FR_INVERTED_DEPS = frozenset({"nsubj", "obj", "flat:name", "appos", "nmod", "iobj"})
 _DOUBLE_OPEN = {"“": "”", "«": "»", "„": "“"}
 _SINGLE_OPEN = {"‘": "’"}
 
@@ -415,6 +416,12 @@ def _subject_of(verb: Token) -> Token | None:
     for child in verb.children:
         if child.dep_ in ("nsubj", "nsubjpass"):
             return child
+    if verb.doc.lang_ == "fr":
+        # French puts the speaker after the verb ("..., a déclaré la ministre"), and the
+        # small French parser labels it obj or flat:name: take the first noun to the right.
+        for child in verb.children:
+            if child.i > verb.i and child.pos_ in ("NOUN", "PROPN") and child.dep_ in _FR_INVERTED_DEPS:
+                return child
     return None
 
 
@@ -435,6 +442,11 @@ def find_speaker(span: Span, sent: Span, speech_cues: list[Cue]) -> str | None:
             objs = [c for c in to.children if c.dep_ == "pobj"]
             if objs and not (cue.start <= span.start < objs[0].right_edge.i + 1):
                 return _speaker_phrase(objs[0])
+    # French "selon X": the preposition hangs off X as `case`.
+    for cue in cue_tokens.values():
+        tok = span.doc[cue.start]
+        if tok.lower_ == "selon" and tok.dep_ == "case" and not (span.start <= tok.head.i < span.end):
+            return re.sub(r"^(?i:selon)\s+", "", _speaker_phrase(tok.head))
     speech_verbs = {i for i, c in cue_tokens.items() if c.end - c.start == 1}
     root = span.root
     path = [root, *root.ancestors]
