@@ -88,7 +88,9 @@ def test_runner_resume_completes_a_torn_run(tmp_path: Path, run: tuple[Path, dic
     out.mkdir()
     lines = (full_out / "documents.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     # A run killed while writing its third line: two whole lines and half of one.
-    (out / "documents.jsonl").write_text("".join(lines[:2]) + lines[2][: len(lines[2]) // 2], encoding="utf-8")
+    (out / "documents.jsonl").write_text(
+        "".join(lines[:2]) + lines[2][: len(lines[2]) // 2], encoding="utf-8"
+    )
     manifest = run_analysis(src, out, mode="full", resume=True, write_reports=False)
     docs = _lines(out / "documents.jsonl")
     assert sorted(d["doc_id"] for d in docs) == sorted(json.loads(x)["doc_id"] for x in lines)
@@ -114,7 +116,11 @@ def test_runner_safe_name_keeps_distinct_ids_apart() -> None:
     ("args", "code", "message"),
     [
         (["analyze", "does-not-exist", "--out", "x"], 2, "does-not-exist: no such file or folder"),
-        (["analyze", "IN", "--out", "OUT", "--mode", "turbo"], 1, "mode 'turbo' is not one of default, full, fast"),
+        (
+            ["analyze", "IN", "--out", "OUT", "--mode", "turbo"],
+            1,
+            "mode 'turbo' is not one of default, full, fast",
+        ),
     ],
 )
 def test_cli_analyze_errors(tmp_path: Path, args: list[str], code: int, message: str) -> None:
@@ -129,7 +135,9 @@ def test_cli_analyze_errors(tmp_path: Path, args: list[str], code: int, message:
 
 def test_cli_analyze_exits_3_when_inputs_are_rejected(tmp_path: Path) -> None:
     src = _corpus(tmp_path)
-    result = CliRunner().invoke(app, ["analyze", str(src), "--out", str(tmp_path / "o"), "--no-reports", "-q"])
+    result = CliRunner().invoke(
+        app, ["analyze", str(src), "--out", str(tmp_path / "o"), "--no-reports", "-q"]
+    )
     assert result.exit_code == 3, result.output
     assert "4 analysed, 2 rejected, 1 duplicates of 7 inputs" in result.stdout
 

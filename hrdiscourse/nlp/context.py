@@ -30,6 +30,11 @@ _SPEAKER_DEPS = frozenset(
 )
 _FR_INVERTED_DEPS = frozenset({"nsubj", "obj", "flat:name", "appos", "nmod", "iobj"})
 _DOUBLE_OPEN = {"“": "”", "«": "»", "„": "“"}
+#: A cue word after one of these prefixes and a hyphen is negated by it ("non-stigmatizing").
+_NEGATING_PREFIXES = frozenset({"non", "anti", "de", "un", "counter"})
+#: How close (in tokens) a critical or hedge cue must stand before aligned-principle language
+#: for that language to be what the text rejects ("claims to support decriminalization").
+ALIGNED_CRITICAL_REACH = 4
 _SINGLE_OPEN = {"‘": "’"}
 
 
@@ -223,7 +228,10 @@ class ContextComponent:
         # A speech verb also ends a modifier's scope ('"... without conditions," said the peer worker').
         terminators = [c for c in cues if c.label in ("TERMINATION", "REPORTED_SPEECH")]
         regions = quote_regions(doc.text)
-        critical_sents = {sent_of[c.start] for c in cues if c.label == "CRITICAL"}
+        # Strong critical cues (scope "sentence") mark their sentence and its neighbours; weak
+        # ones (a token scope) mark only the co-opting/extension signals next to them.
+        critical_sents = {sent_of[c.start] for c in cues if c.label == "CRITICAL" and c.scope is None}
+        weak_critical = [c for c in cues if c.label == "CRITICAL" and c.scope is not None]
         speech = [c for c in cues if c.label == "REPORTED_SPEECH"]
         parsed = doc.has_annotation("DEP")
         cues_by_sent: dict[int, list[Cue]] = {}
@@ -247,9 +255,46 @@ class ContextComponent:
             span._.hrd_hedged = self._modified(span, in_sent, "HEDGE", terminators, sent)
             # Quoted when the phrase opens inside quotation marks (a closing mark may fall inside it).
             span._.hrd_quoted = any(a <= span.start_char < b for a, b in regions)
-            span._.hrd_critical = any(abs(si - cs) <= self.critical_window for cs in critical_sents)
+            span._.hrd_critical = self._critical(
+                span, si, critical_sents, weak_critical, cues_by_sent.get(si, []), sent_of
+            )
             span._.hrd_speaker = find_speaker(span, sent, speech) if parsed else None
         return doc
+
+    def _critical(
+        self,
+        span: Span,
+        si: int,
+        critical_sents: set[int],
+        weak: list[Cue],
+        sent_cues: list[Cue],
+        sent_of: list[int],
+    ) -> bool:
+        """Whether ``span`` sits in text that names and rejects co-optation.
+
+        Harm-reduction mentions and signals are critical within ``critical_window`` sentences
+        of a strong cue; co-opting and extension signals also next to a weak cue. Aligned-principle
+        language is critical only when it is itself what the text rejects: a strong context and a
+        critical or hedge cue right before it ("claims to support decriminalization", "erases
+        their agency").
+        """
+        strong = any(abs(si - cs) <= self.critical_window for cs in critical_sents)
+        label = span.label_
+        if label.startswith("ALIGNED_"):
+            return strong and any(
+                c.label in ("CRITICAL", "HEDGE")
+                and c.end <= span.start
+                and span.start - c.end <= ALIGNED_CRITICAL_REACH
+                for c in sent_cues
+            )
+        if strong:
+            return True
+        if span.label_ == "HARM_REDUCTION" or not weak:
+            return False
+        near = [c for c in weak if sent_of[c.start] == si]
+        if any(_overlaps(c, span) for c in near):
+            return True
+        return self._modified(span, near, "CRITICAL", [], span)
 
     def _passes_constraints(self, doc: Doc, span: Span, sents: list[Span], sent_of: list[int]) -> bool:
         spec = self._constraint_sets.get(span.id_) if self.constraints else None
@@ -283,13 +328,13 @@ class ContextComponent:
                 )
             )
         # "heat-not-burn": a cue word inside a hyphenated compound is not a modifier.
-        cues = [c for c in cues if not _in_hyphen_compound(doc, c)]
+        cues = [c for c in cues if not _in_hyphen_compound(doc, c) and not _negated_by_prefix(doc, c)]
         pseudo = [c for c in cues if c.label == "PSEUDO"]
         if pseudo:
             cues = [
                 c
                 for c in cues
-                if c.label in ("PSEUDO", "TERMINATION", "CRITICAL", "REPORTED_SPEECH")
+                if c.label in ("PSEUDO", "TERMINATION", "REPORTED_SPEECH")
                 or not any(_overlaps(c, p) for p in pseudo)
             ]
         return sorted(cues, key=lambda c: (c.start, c.end))
@@ -384,6 +429,13 @@ def _in_hyphen_compound(doc: Doc, cue: Cue) -> bool:
     before = doc[cue.start - 1].text if cue.start > 0 else ""
     after = doc[cue.end].text if cue.end < len(doc) else ""
     return before == "-" and after == "-"
+
+
+def _negated_by_prefix(doc: Doc, cue: Cue) -> bool:
+    """A critical cue word after "non-", "anti-", "de-" ("non-stigmatizing", "anti-stigma")."""
+    if cue.label != "CRITICAL" or cue.start < 2:
+        return False
+    return doc[cue.start - 1].text == "-" and doc[cue.start - 2].lower_ in _NEGATING_PREFIXES
 
 
 def _terminated(lo: int, hi: int, terminators: list[Cue]) -> bool:
