@@ -249,3 +249,214 @@ def test_nlp_extensions_register_idempotently_and_warn_on_overwrite(name):
     finally:
         register_extensions()
     assert Span.get_extension(name)[0] == SPAN_EXTENSIONS[name]
+
+
+# --- generalisation: the general shapes of each weak category (constructed sentences) --------
+
+
+def _labels_over(doc, phrase):
+    """Labels of the signals that overlap ``phrase`` (lenient, like the evaluation)."""
+    start = doc.text.index(phrase)
+    end = start + len(phrase)
+    return {s.label_ for s in doc.spans["hrd_signals"] if s.start_char < end and start < s.end_char}
+
+
+@pytest.mark.parametrize(
+    "text, phrase, label",
+    [
+        (
+            "Tenants are expected to abstain from alcohol while they live in the unit.",
+            "expected to abstain",
+            "CONDITIONAL_SUPPORT",
+        ),
+        ("Rent support is tied to progress on each woman's plan.", "tied to progress", "CONDITIONAL_SUPPORT"),
+        (
+            "The beds are only offered to residents who sign a pledge.",
+            "only offered to",
+            "CONDITIONAL_SUPPORT",
+        ),
+        (
+            "Help goes to only those women willing to quit the trade.",
+            "only those women willing",
+            "CONDITIONAL_SUPPORT",
+        ),
+        ("Anyone who breaks curfew twice will lose their bed.", "lose their bed", "CONDITIONAL_SUPPORT"),
+        (
+            "Clients who skip three counselling sessions are discharged from the program.",
+            "are discharged",
+            "CONDITIONAL_SUPPORT",
+        ),
+        ("Applicants must be sober for ninety days before intake.", "must be sober", "CONDITIONAL_SUPPORT"),
+        (
+            "Volunteers pray with girls and help them out of the life.",
+            "help them out of the life",
+            "RESCUE_SAVING",
+        ),
+        (
+            "The ministry says each woman it reaches is a soul saved from prostitution.",
+            "soul saved",
+            "RESCUE_SAVING",
+        ),
+        ("Saving/rescuing women was the charity's stated mission.", "Saving", "RESCUE_SAVING"),
+        ("They see the women as victims who need saving.", "need saving", "RESCUE_SAVING"),
+        (
+            "Counsellors talk about the pull of the trade as an illness to be cured.",
+            "illness to be cured",
+            "RELAPSE_PATHOLOGIZING",
+        ),
+        (
+            "Staff describe women who return to escorting as having slipped back.",
+            "slipped back",
+            "RELAPSE_PATHOLOGIZING",
+        ),
+        (
+            "Advocates say survivors need years to heal from the sex industry.",
+            "heal from the sex industry",
+            "RELAPSE_PATHOLOGIZING",
+        ),
+        (
+            "The girls were hooked on the money, the director said.",
+            "hooked on the money",
+            "RELAPSE_PATHOLOGIZING",
+        ),
+        (
+            "Caseworkers want participants to turn their lives around.",
+            "turn their lives around",
+            "BEHAVIOUR_CONTROL",
+        ),
+        (
+            "The course promotes healthier habits and structured routines.",
+            "healthier habits",
+            "BEHAVIOUR_CONTROL",
+        ),
+        (
+            "Residents are held accountable for their choices at weekly reviews.",
+            "accountable",
+            "BEHAVIOUR_CONTROL",
+        ),
+        ("Participants sign a behavioural contract on arrival.", "behavioural contract", "BEHAVIOUR_CONTROL"),
+        ("Women must cut ties with the street to stay in the house.", "cut ties with", "BEHAVIOUR_CONTROL"),
+        (
+            "Homeowners have petitioned the council about the stroll.",
+            "Homeowners have petitioned",
+            "NUISANCE_PUBLIC_ORDER",
+        ),
+        (
+            "After complaints from local merchants, the site moved.",
+            "complaints from local merchants",
+            "NUISANCE_PUBLIC_ORDER",
+        ),
+        (
+            "Officers moved them along from the corner at night.",
+            "moved them along from the corner",
+            "NUISANCE_PUBLIC_ORDER",
+        ),
+        ("Residents say they no longer feel safe downtown.", "feel safe", "NUISANCE_PUBLIC_ORDER"),
+        ("The plan aims to revitalize the downtown core.", "revitalize", "NUISANCE_PUBLIC_ORDER"),
+        ("The mayor promised a balanced approach to the stroll.", "balanced approach", "MORAL_BALANCING"),
+        ("The panel weighs the concerns of residents first.", "weighs the concerns", "MORAL_BALANCING"),
+        ("The bylaw was written to protect family values.", "family values", "MORAL_BALANCING"),
+        (
+            "It put the comfort of nearby homeowners ahead of safety.",
+            "comfort of nearby homeowners",
+            "MORAL_BALANCING",
+        ),
+        (
+            "Staff promised to meet residents halfway on the hours.",
+            "meet residents halfway",
+            "MORAL_BALANCING",
+        ),
+    ],
+)
+def test_nlp_general_shapes_of_weak_categories(blank_nlp, text, phrase, label):
+    assert label in _labels_over(blank_nlp(text), phrase)
+
+
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ("The rescue dog was saved from the flood.", "RESCUE_SAVING"),
+        ("We go back to school in September.", "RELAPSE_PATHOLOGIZING"),
+        ("The heart disease clinic treats patients with chronic illness.", "RELAPSE_PATHOLOGIZING"),
+        ("Our values guide the drop-in.", "MORAL_BALANCING"),
+        ("She felt safe at the peer-run drop-in.", "NUISANCE_PUBLIC_ORDER"),
+        ("Exploitation often happens out of sight.", "NUISANCE_PUBLIC_ORDER"),
+        ("Services must be flexible in order to be relevant.", "CONDITIONAL_SUPPORT"),
+        ("The hub gives out housing vouchers and food.", "BEHAVIOUR_CONTROL"),
+        ("Police chiefs must be held accountable for the raids.", "BEHAVIOUR_CONTROL"),
+        ("Services accommodate the needs of people who use drugs.", "MORAL_BALANCING"),
+    ],
+)
+def test_nlp_general_shapes_keep_their_traps_out(blank_nlp, text, label):
+    doc = blank_nlp(text)
+    assert label not in {s.label_ for s in doc.spans["hrd_signals"]}
+
+
+@pytest.mark.parametrize(
+    "text, phrase, value",
+    [
+        # rejection without an explicit "incompatible with harm reduction"
+        (
+            "Exit-based funding programs are harmful to sex workers and conflict with their rights.",
+            "Exit",
+            True,
+        ),
+        ("These exit charities pathologize the women they serve.", "exit", True),
+        ("Harm reduction should not be a tool for getting women to exit.", "exit", True),
+        ("The agency treats every migrant worker as a helpless victim in need of rescue.", "rescue", True),
+        ("The fund creates barriers for anyone on probation who meets police.", "police", True),
+        (
+            "Supports go only to women who accept the pre-determined goal to leave sex work.",
+            "leave sex work",
+            True,
+        ),
+        ("The province should stop funding rescue groups.", "rescue", True),
+        ("Anti-sex work groups now speak of rescue as care.", "rescue", True),
+        ("The supposed rescue ended with deportations.", "rescue", True),
+        ("Raids undermine the safety of the women police claim to protect.", "Raids", True),
+        # approving or neutral texts stay uncritical
+        ("The exit program is part of a harm reduction approach.", "exit program", False),
+        ("Our drop-in is non-stigmatizing, and police are never called.", "police", False),
+        ("Staff spend the week reducing stigma next to the rescue mission.", "rescue", False),
+        ("Police say the program helps women exit the sex trade.", "Police", False),
+    ],
+)
+def test_nlp_critical_flag_general_shapes(blank_nlp, text, phrase, value):
+    doc = blank_nlp(text)
+    start = doc.text.index(phrase)
+    spans = [s for s in doc.spans["hrd_signals"] if s.start_char <= start < s.end_char]
+    assert spans, f"no signal at {phrase!r} in {_texts(doc, 'hrd_signals')}"
+    assert spans[0]._.hrd_critical is value
+
+
+@pytest.mark.parametrize(
+    "text, phrase, value",
+    [
+        (
+            "The organization claims to support decriminalization while funding raids.",
+            "decriminalization",
+            True,
+        ),
+        (
+            "Sex workers do not need saving; they need decriminalization and safe workplaces.",
+            "decriminalization",
+            False,
+        ),
+        ("Harmful raids must end, and decriminalization must follow.", "decriminalization", False),
+    ],
+)
+def test_nlp_aligned_language_is_critical_only_when_it_is_the_claim(blank_nlp, text, phrase, value):
+    doc = blank_nlp(text)
+    assert _signal(doc, phrase)._.hrd_critical is value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Harm reduction workers say the raids were damaging to everyone.",
+        "Harm reduction means treating no one as a criminal.",
+    ],
+)
+def test_nlp_weak_critical_cues_leave_mentions_alone(blank_nlp, text):
+    doc = blank_nlp(text)
+    assert doc.spans["hrd_mentions"][0]._.hrd_critical is False

@@ -256,7 +256,7 @@ class ContextComponent:
             # Quoted when the phrase opens inside quotation marks (a closing mark may fall inside it).
             span._.hrd_quoted = any(a <= span.start_char < b for a, b in regions)
             span._.hrd_critical = self._critical(
-                span, si, critical_sents, weak_critical, cues_by_sent.get(si, []), sent_of
+                span, si, critical_sents, weak_critical, cues_by_sent.get(si, []), sent_of, terminators
             )
             span._.hrd_speaker = find_speaker(span, sent, speech) if parsed else None
         return doc
@@ -269,6 +269,7 @@ class ContextComponent:
         weak: list[Cue],
         sent_cues: list[Cue],
         sent_of: list[int],
+        terminators: list[Cue],
     ) -> bool:
         """Whether ``span`` sits in text that names and rejects co-optation.
 
@@ -285,6 +286,7 @@ class ContextComponent:
                 c.label in ("CRITICAL", "HEDGE")
                 and c.end <= span.start
                 and span.start - c.end <= ALIGNED_CRITICAL_REACH
+                and not _terminated(c.end, span.start, terminators)
                 for c in sent_cues
             )
         if strong:
