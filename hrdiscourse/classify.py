@@ -33,7 +33,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -135,6 +135,51 @@ _BASELINE_COOPTING = re.compile(
     r"|nuisance|public order|community safety|balance the|drug-free|eradicat|abolish|eliminate",
     re.I,
 )
+
+
+def _first_chars(pattern: re.Pattern[str]) -> set[str] | None:
+    """Every character a match of ``pattern`` can start with (under its flags), or None."""
+    import re._parser as sre  # the stdlib's own regex parser (Python >= 3.11)
+
+    def first(items: list[Any]) -> set[str]:
+        op, arg = items[0]
+        if op is sre.LITERAL:
+            return {chr(arg)}
+        if op is sre.SUBPATTERN:
+            return first(list(arg[-1]))
+        if op is sre.BRANCH:
+            return set().union(*(first(list(b)) for b in arg[1]))
+        if op is sre.IN and all(o is sre.LITERAL for o, _ in arg):
+            return {chr(a) for _, a in arg}
+        raise ValueError(op)
+
+    try:
+        return first(list(sre.parse(pattern.pattern, pattern.flags)))
+    except (ValueError, IndexError, TypeError, re.error):
+        return None
+
+
+@lru_cache(maxsize=16)
+def _prefiltered(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` behind a lookahead on its possible first characters.
+
+    The same matches (the lookahead is implied by the pattern), found faster: most text
+    positions fail on one character class instead of trying every alternative.
+    """
+    chars = _first_chars(pattern)
+    if not chars:
+        return pattern
+    ahead = "".join(re.escape(c) for c in sorted(chars))
+    try:
+        return re.compile(f"(?=[{ahead}])(?:{pattern.pattern})", pattern.flags)
+    except re.error:  # e.g. global inline flags, which must stay first
+        return pattern
+
+
+@lru_cache(maxsize=8)
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    """``len(pattern.findall(text))``; the rules and the features scan the same texts."""
+    return len(_prefiltered(pattern).findall(text))
 
 
 # --- gold documents ----------------------------------------------------------------------
@@ -380,12 +425,12 @@ def featurize(result: Mapping[str, Any]) -> dict[str, float]:
     f["speaker_present"] = float(any(x.get("speaker") for x in mentions + signals))
     f[f"doc_type={result.get('doc_type') or 'other'}"] = 1.0
     context = hr_context(result)
-    f["cue_critical"] = math.log1p(len(_CRITICAL_CUES.findall(text)))
-    f["cue_opposed_ctx"] = math.log1p(len(_OPPOSED_CUES.findall(context)))
-    f["cue_opposed_doc"] = math.log1p(len(_OPPOSED_CUES.findall(text)))
-    f["cue_critical_ctx"] = math.log1p(len(_CRITICAL_CUES.findall(context)))
-    f["cue_context_ctx"] = math.log1p(len(_CONTEXT_CUES.findall(context)))
-    f["cue_context_doc"] = math.log1p(len(_CONTEXT_CUES.findall(text)))
+    f["cue_critical"] = math.log1p(_count(_CRITICAL_CUES, text))
+    f["cue_opposed_ctx"] = math.log1p(_count(_OPPOSED_CUES, context))
+    f["cue_opposed_doc"] = math.log1p(_count(_OPPOSED_CUES, text))
+    f["cue_critical_ctx"] = math.log1p(_count(_CRITICAL_CUES, context))
+    f["cue_context_ctx"] = math.log1p(_count(_CONTEXT_CUES, context))
+    f["cue_context_doc"] = math.log1p(_count(_CONTEXT_CUES, text))
     return {k: v for k, v in f.items() if v}
 
 
@@ -481,9 +526,9 @@ def rule_label(result: Mapping[str, Any]) -> RuleOutcome:
     crit_mentions = [m for m in mentions if m.get("critical")]
     crit_signals = [s for s in coop if s.get("critical")]
     neg_mentions = [m for m in mentions if m.get("negated") and not m.get("critical")]
-    n_critical_cues = len(_CRITICAL_CUES.findall(text))
-    context_hits = len(_CONTEXT_CUES.findall(context))
-    opposed_hits = len(_OPPOSED_CUES.findall(context))
+    n_critical_cues = _count(_CRITICAL_CUES, text)
+    context_hits = _count(_CONTEXT_CUES, context)
+    opposed_hits = _count(_OPPOSED_CUES, context)
 
     crit_weight = len(crit_mentions) + 0.5 * len(crit_signals)
     crit_base = len(mentions) + len(coop_near)
@@ -539,9 +584,13 @@ def rule_label(result: Mapping[str, Any]) -> RuleOutcome:
     return RuleOutcome("aligned", _normalise(raw), _dedupe(ev), "aligned")
 
 
-def rule_features(result: Mapping[str, Any]) -> dict[str, float]:
-    """The rule layer's decision as model features (``rule=<label>`` and its scores)."""
-    outcome = rule_label(result)
+def rule_features(result: Mapping[str, Any], outcome: RuleOutcome | None = None) -> dict[str, float]:
+    """The rule layer's decision as model features (``rule=<label>`` and its scores).
+
+    ``outcome`` is ``rule_label(result)`` when the caller has it already.
+    """
+    if outcome is None:
+        outcome = rule_label(result)
     feats = {f"rule={outcome.label}": 1.0}
     feats.update({f"rule_score_{k}": v for k, v in outcome.scores.items() if v})
     return feats
@@ -561,14 +610,20 @@ def baseline_label(result: Mapping[str, Any]) -> str:
 # --- model -----------------------------------------------------------------------------
 
 
-def _frame(results: Sequence[Mapping[str, Any]], *, with_rules: bool) -> Any:
+def _frame(
+    results: Sequence[Mapping[str, Any]],
+    *,
+    with_rules: bool,
+    outcomes: Sequence[RuleOutcome | None] | None = None,
+) -> Any:
+    """The model's input table; ``outcomes`` are the rule outcomes when already known."""
     import pandas as pd
 
     rows = []
-    for r in results:
+    for i, r in enumerate(results):
         feats = featurize(r)
         if with_rules:
-            feats.update(rule_features(r))
+            feats.update(rule_features(r, outcomes[i] if outcomes is not None else None))
         rows.append({"feats": feats, "context": hr_context(r)})
     return pd.DataFrame(rows, columns=["feats", "context"])
 
@@ -605,26 +660,54 @@ class LabelModel:
     def with_rules(self) -> bool:
         return bool(self.meta.get("rule_features", False))
 
-    def predict_proba(self, results: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
-        """A probability for every label (labels unseen in training get 0)."""
-        proba = self.pipeline.predict_proba(_frame(results, with_rules=self.with_rules))
-        classes = [str(c) for c in self.pipeline.classes_]
+    @cached_property
+    def _classes(self) -> list[str]:
+        return [str(c) for c in self.pipeline.classes_]
+
+    @cached_property
+    def _feature_names(self) -> list[str]:
+        # get_feature_names_out rebuilds the vocabulary list on every call
+        return [str(n) for n in self.pipeline.named_steps["features"].get_feature_names_out()]
+
+    def transform(
+        self, results: Sequence[Mapping[str, Any]], outcomes: Sequence[RuleOutcome | None] | None = None
+    ) -> Any:
+        """The model's feature matrix (sparse) of ``results``; ``outcomes`` as in :func:`_frame`."""
+        frame = _frame(results, with_rules=self.with_rules, outcomes=outcomes)
+        return self.pipeline.named_steps["features"].transform(frame)
+
+    def predict_proba(self, results: Sequence[Mapping[str, Any]], *, X: Any = None) -> list[dict[str, float]]:
+        """A probability for every label (labels unseen in training get 0).
+
+        ``X`` is ``self.transform(results)`` when the caller has it already.
+        """
+        if X is None:
+            X = self.transform(results)
+        # the pipeline's predict_proba is this same transform then the classifier's
+        proba = self.pipeline.steps[-1][1].predict_proba(X)
+        classes = self._classes
         return [
             {lab: float(row[classes.index(lab)]) if lab in classes else 0.0 for lab in LABELS}
             for row in proba
         ]
 
-    def top_features(self, result: Mapping[str, Any], label: str, k: int = 5) -> list[tuple[str, float]]:
-        """The ``k`` features that pushed this document most towards ``label``."""
-        classes = [str(c) for c in self.pipeline.classes_]
+    def top_features(
+        self, result: Mapping[str, Any], label: str, k: int = 5, *, X: Any = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` features that pushed this document most towards ``label``.
+
+        ``X`` is ``self.transform([result])`` when the caller has it already.
+        """
+        classes = self._classes
         if label not in classes:
             return []
-        X = self.pipeline.named_steps["features"].transform(_frame([result], with_rules=self.with_rules))
-        names = self.pipeline.named_steps["features"].get_feature_names_out()
+        if X is None:
+            X = self.transform([result])
+        names = self._feature_names
         coef = self.pipeline.named_steps["clf"].coef_
         row = coef[classes.index(label)] if coef.shape[0] > 1 else coef[0]
         x = X.tocsr()[0]
-        contrib = [(str(names[j]), float(v * row[j])) for j, v in zip(x.indices, x.data, strict=True)]
+        contrib = [(names[j], float(v * row[j])) for j, v in zip(x.indices, x.data, strict=True)]
         contrib = [c for c in contrib if c[1] > 0]
         return sorted(contrib, key=lambda c: -c[1])[:k]
 
@@ -887,7 +970,12 @@ def label_document(
     outcome = rule_label(result)
     if model is None and strategy != "rules" and not (strategy == "hybrid" and outcome.label == "none"):
         model = _shipped_model()
-    proba = model.predict_proba([result])[0] if model is not None and strategy != "rules" else None
+    X = None
+    proba = None
+    if model is not None and strategy != "rules":
+        # one feature matrix for the probabilities and the evidence weights
+        X = model.transform([result], [outcome])
+        proba = model.predict_proba([result], X=X)[0]
     label, scores, source = _combine(strategy, outcome, proba)
     if label == "none":
         evidence = [
@@ -914,7 +1002,7 @@ def label_document(
                     "weight": round(scores[label], 4),
                 }
             )
-        evidence += [_feature_evidence(result, n, w) for n, w in model.top_features(result, label)]
+        evidence += [_feature_evidence(result, n, w) for n, w in model.top_features(result, label, X=X)]
     if not evidence:
         evidence = [
             _span_evidence((result.get("hr_mentions") or [{}])[0], f"label {label}", scores.get(label, 0.0))

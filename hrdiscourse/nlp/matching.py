@@ -11,9 +11,9 @@ its token matching done that way (patterns, serialisation and phrase matching un
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
+from spacy.attrs import LOWER, ORTH
 from spacy.matcher import Matcher
 from spacy.pipeline.span_ruler import SpanRuler
 from spacy.tokens import Doc, Span
@@ -23,6 +23,9 @@ from ..lexicons import anchor_variants
 
 #: Longest span a token pattern may cover. Lexicon patterns are phrases; none comes near.
 MAX_PATTERN_TOKENS = 40
+
+#: A token spec checked without the Matcher: (True for LOWER / False for ORTH, allowed hashes).
+_Check = tuple[bool, frozenset[int]]
 
 
 def _max_width(pattern: list[dict[str, Any]], cap: int) -> int:
@@ -40,8 +43,114 @@ def _max_width(pattern: list[dict[str, Any]], cap: int) -> int:
     return min(max(width, 1), cap)
 
 
+def _values(token: dict[str, Any], vocab: Vocab) -> _Check | None:
+    """The one ``LOWER``/``ORTH`` test of a token spec (a string or ``IN`` strings), else None."""
+    plain = {k: v for k, v in token.items() if k != "OP"}
+    if len(plain) != 1:
+        return None
+    ((attr, value),) = plain.items()
+    if attr not in ("LOWER", "ORTH"):
+        return None
+    if isinstance(value, str):
+        items = [value]
+    elif isinstance(value, dict) and set(value) == {"IN"} and all(isinstance(v, str) for v in value["IN"]):
+        items = list(value["IN"])
+    else:
+        return None
+    return attr == "LOWER", frozenset(vocab.strings.add(v) for v in items)
+
+
+def _next_token(variant: list[dict[str, Any]], vocab: Vocab) -> list[_Check] | None:
+    """What the token after the anchor must be for ``variant`` to match, or None if unknown.
+
+    The first token after the anchor is consumed by one of the optional specs (``?``,
+    ``*``) up to and including the first required one (``1``, ``+``); None when one of
+    them is not a plain ``LOWER``/``ORTH`` test or when nothing after the anchor is required.
+    """
+    checks: list[_Check] = []
+    for token in variant[1:]:
+        op = token.get("OP", "1")
+        check = _values(token, vocab)
+        if check is None or op not in ("1", "+", "?", "*"):
+            return None
+        checks.append(check)
+        if op in ("1", "+"):
+            return checks
+    return None
+
+
+class _Anchor:
+    """The patterns starting with one ``LOWER``/``ORTH`` value.
+
+    ``fixed`` patterns (every token required, each a plain ``LOWER``/``ORTH`` test) are
+    compared in Python; the others run through a small ``Matcher`` on a window of
+    ``width`` tokens, and only when the next token can start them (``gate``).
+    """
+
+    __slots__ = ("width", "fixed", "matcher", "gate_lower", "gate_orth", "gated")
+
+    def __init__(self) -> None:
+        self.width = 0
+        self.fixed: list[tuple[int, tuple[_Check, ...]]] = []
+        self.matcher: Matcher | None = None
+        self.gate_lower: set[int] = set()
+        self.gate_orth: set[int] = set()
+        self.gated = True
+
+    def add(self, key: int, variant: list[dict[str, Any]], vocab: Vocab, max_tokens: int) -> None:
+        self.width = max(self.width, _max_width(variant, max_tokens))
+        rest = [_values(t, vocab) if t.get("OP", "1") == "1" else None for t in variant[1:]]
+        if all(c is not None for c in rest):
+            self.fixed.append((key, tuple(rest)))  # type: ignore[arg-type]
+            return
+        if self.matcher is None:
+            self.matcher = Matcher(vocab)
+        self.matcher.add(key, [variant])
+        nxt = _next_token(variant, vocab)
+        if nxt is None:
+            self.gated = False
+            return
+        for is_lower, allowed in nxt:
+            (self.gate_lower if is_lower else self.gate_orth).update(allowed)
+
+    def match(
+        self,
+        doc: Doc,
+        i: int,
+        lowers: list[int],
+        orths: list[int],
+        offset: int,
+        found: set[tuple[int, int, int]],
+    ) -> None:
+        n = len(lowers)
+        for key, checks in self.fixed:
+            end = i + 1 + len(checks)
+            if end > n:
+                continue
+            j = i + 1
+            for is_lower, allowed in checks:
+                if (lowers[j] if is_lower else orths[j]) not in allowed:
+                    break
+                j += 1
+            else:
+                found.add((key, i + offset, end + offset))
+        if self.matcher is None:
+            return
+        if self.gated and (
+            i + 1 >= n or (lowers[i + 1] not in self.gate_lower and orths[i + 1] not in self.gate_orth)
+        ):
+            return
+        for key, start, end in self.matcher(doc[i : min(n, i + self.width)]):
+            if start == 0:
+                found.add((key, i + offset, i + end + offset))
+
+
 class AnchoredMatcher:
     """A drop-in for ``Matcher(vocab)`` (``add``, ``__call__``) indexed by first token.
+
+    Patterns whose first token is a plain ``LOWER``/``ORTH`` value are kept per value
+    (:class:`_Anchor`) and tried only where that value occurs; the rest go to one
+    ordinary ``Matcher`` over the whole document.
 
     Args:
         vocab: The shared vocabulary.
@@ -51,13 +160,10 @@ class AnchoredMatcher:
     def __init__(self, vocab: Vocab, *, max_tokens: int = MAX_PATTERN_TOKENS) -> None:
         self.vocab = vocab
         self.max_tokens = max_tokens
-        self._lower: dict[int, Matcher] = {}
-        self._orth: dict[int, Matcher] = {}
-        # Longest window each anchor's patterns can need (bounded by max_tokens).
-        self._span: dict[tuple[str, int], int] = {}
+        self._lower: dict[int, _Anchor] = {}
+        self._orth: dict[int, _Anchor] = {}
         self._fallback = Matcher(vocab)
         self._keys: set[int] = set()
-        self._pending: dict[tuple[str, int, int], list[list[dict[str, Any]]]] = defaultdict(list)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -77,14 +183,11 @@ class AnchoredMatcher:
                 first = variant[0]
                 plain = {k: v for k, v in first.items() if k != "OP"}
                 if first.get("OP") in (None, "1") and len(plain) == 1:
-                    (attr, value), = plain.items()
+                    ((attr, value),) = plain.items()
                     if attr in ("LOWER", "ORTH") and isinstance(value, str):
                         table = self._lower if attr == "LOWER" else self._orth
-                        anchor = self.vocab.strings.add(value)
-                        table.setdefault(anchor, Matcher(self.vocab)).add(key, [variant])
-                        width = _max_width(variant, self.max_tokens)
-                        slot = (attr, anchor)
-                        self._span[slot] = max(self._span.get(slot, 0), width)
+                        anchor = table.setdefault(self.vocab.strings.add(value), _Anchor())
+                        anchor.add(key, variant, self.vocab, self.max_tokens)
                         continue
                 self._fallback.add(key, [variant])
 
@@ -95,19 +198,17 @@ class AnchoredMatcher:
         else:
             offset, doc_ = 0, doc
         found: set[tuple[int, int, int]] = set()
-        n = len(doc_)
-        lower, orth, span = self._lower, self._orth, self._span
-        for i, tok in enumerate(doc_):
-            for attr, anchor, matcher in (
-                ("LOWER", tok.lower, lower.get(tok.lower)),
-                ("ORTH", tok.orth, orth.get(tok.orth)),
-            ):
-                if matcher is None:
+        if len(doc_) and (self._lower or self._orth):
+            # Token attributes as plain ints: no Token object per token.
+            arr = doc_.to_array([LOWER, ORTH])
+            lowers, orths = arr[:, 0].tolist(), arr[:, 1].tolist()
+            for table, values in ((self._lower, lowers), (self._orth, orths)):
+                if not table:
                     continue
-                window = doc_[i : min(n, i + span[(attr, anchor)])]
-                for key, start, end in matcher(window):
-                    if start == 0:
-                        found.add((key, i + offset, i + end + offset))
+                for i, value in enumerate(values):
+                    anchor = table.get(value)
+                    if anchor is not None:
+                        anchor.match(doc_, i, lowers, orths, offset, found)
         if len(self._fallback):
             found.update((k, s + offset, e + offset) for k, s, e in self._fallback(doc_))
         return sorted(found, key=lambda m: (m[1], m[2], m[0]))
