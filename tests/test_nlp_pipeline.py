@@ -38,6 +38,23 @@ def _link(doc, signal_text):
             "sentence",
         ),
         ("The city funds harm reduction. Police patrol the park at night.", "Police", "nearby"),
+        (
+            "The program, which the society describes as part of its harm reduction approach, "
+            "helps women at risk safely leave the sex trade.",
+            "leave the sex trade",
+            "direct",
+        ),
+        (
+            "One group will use its grant for support to help people leave sex work, "
+            "which it describes as a harm reduction approach to addiction and trauma.",
+            "leave sex work",
+            "direct",
+        ),
+        (
+            "Police arrested two men, who had visited the harm reduction site earlier.",
+            "Police arrested",
+            "sentence",
+        ),
     ],
 )
 def test_nlp_pipeline_link_strength_with_parse(nlp_full, text, signal, strength):

@@ -22,6 +22,17 @@ from .extensions import register_extensions
 STRENGTHS = ("direct", "sentence", "nearby", "document")
 #: Dependency relations that open a new clause: a path through one is not a direct tie.
 CLAUSE_BOUNDARY_DEPS = frozenset({"advcl", "relcl", "parataxis", "csubj", "csubjpass", "ccomp_sep", "mark"})
+#: A relative clause headed by one of these frames its antecedent ("the program, which the
+#: society describes as part of its harm reduction approach, helps women leave the sex
+#: trade"; "support to help people leave sex work, which it describes as a harm reduction
+#: approach"): the path may cross it, the tie is the framing itself.
+FRAMING_LEMMAS = frozenset(
+    {
+        "describe", "call", "term", "frame", "present", "label", "bill", "brand", "characterize",
+        "characterise", "consider", "position", "promote", "tout", "pitch", "market", "define",
+        "regard", "view", "classify", "count", "be", "include", "fund", "deliver", "offer",
+    }
+)  # fmt: skip
 #: Tokens that mark a clause boundary when there is no parse.
 BOUNDARY_WORDS = frozenset(
     {
@@ -57,7 +68,8 @@ def syntactically_tied(a: Span, b: Span) -> bool:
     """Return whether two spans of one parsed sentence share a predicate without a clause boundary.
 
     The path from each span's root up to their lowest common ancestor must not pass an
-    adverbial, relative or paratactic clause, nor a conjunction of verbs.
+    adverbial, relative or paratactic clause, nor a conjunction of verbs; a relative clause
+    that frames its antecedent (:data:`FRAMING_LEMMAS`) is no boundary.
     """
     path_a = [a.root, *a.root.ancestors]
     path_b = [b.root, *b.root.ancestors]
@@ -67,6 +79,8 @@ def syntactically_tied(a: Span, b: Span) -> bool:
         return False
     lca_b = index_b[path_a[lca_a].i]
     for tok in path_a[:lca_a] + path_b[:lca_b]:
+        if tok.dep_ == "relcl" and tok.lemma_ in FRAMING_LEMMAS:
+            continue
         if tok.dep_ in CLAUSE_BOUNDARY_DEPS:
             return False
         if tok.dep_ == "conj" and tok.pos_ in ("VERB", "AUX") and tok.head.pos_ in ("VERB", "AUX"):

@@ -113,6 +113,37 @@ def _sentence_ranges(doc: Doc) -> list[tuple[int, int]]:
     return [(0, len(doc.text))] if len(doc) else []
 
 
+#: Trained components whose annotations nothing of hrdiscourse reads, with the token
+#: attributes that would read them: speakers and ``direct`` links use the parse and POS
+#: (tagger, parser, attribute_ruler), the lexicons ``LOWER``/``ORTH``.
+_SKIPPABLE = {
+    "ner": frozenset({"ENT_TYPE", "ENT_IOB", "ENT_ID", "ENT_KB_ID"}),
+    "lemmatizer": frozenset({"LEMMA"}),
+}
+
+
+def _pattern_attrs(nlp: Language) -> set[str]:
+    """Token attributes named by the hrd components' patterns (span rulers and cues)."""
+    attrs: set[str] = set()
+    for name in nlp.pipe_names:
+        if not name.startswith("hrd_"):
+            continue
+        pipe = nlp.get_pipe(name)
+        for p in [*getattr(pipe, "patterns", []), *getattr(pipe, "cues", [])]:
+            pattern = p.get("pattern")
+            if isinstance(pattern, list):
+                for token in pattern:
+                    attrs.update(str(k).upper() for k in token)
+    return attrs
+
+
+def skippable_components(nlp: Language) -> list[str]:
+    """Components of ``nlp`` that change no hrdiscourse result (NER, lemmas), unless a
+    pattern reads their annotation."""
+    attrs = _pattern_attrs(nlp)
+    return [name for name, reads in _SKIPPABLE.items() if name in nlp.pipe_names and not attrs & reads]
+
+
 def _in_ranges(pos: int, ranges: list[tuple[int, int]]) -> bool:
     return any(a <= pos < b for a, b in ranges)
 
@@ -153,6 +184,8 @@ class TwoPass:
         self.window = window if window is not None else int(getattr(linker, "window", 2))
         self.margin = margin if margin is not None else int(getattr(context, "critical_window", 1))
         self.speakers = speakers
+        # the trained pass runs without them: same results, about half the time
+        self.skip = skippable_components(full)
         self._speech = Matcher(fast.vocab)
         fast_context = fast.get_pipe("hrd_context") if "hrd_context" in fast.pipe_names else None
         for cue in getattr(fast_context, "cues", []):
@@ -344,7 +377,7 @@ class TwoPass:
             plans = [self._plan(doc) for doc in self.fast.pipe(block, batch_size=batch_size)]
             cuts = [plan.text[w.start : w.end] for plan in plans for w in plan.windows]
             window_dicts = []
-            for doc in self.full.pipe(cuts, batch_size=batch_size):
+            for doc in self.full.pipe(cuts, batch_size=batch_size, disable=self.skip):
                 wd: dict[str, Any] = doc_to_dict(doc)
                 wd["_sents"] = _sentence_ranges(doc)
                 window_dicts.append(wd)
