@@ -187,15 +187,16 @@ def child_dedupe_sets(n: int) -> dict[str, Any]:
     """Bytes per document held by the runner's seen-id and seen-hash sets."""
     import tracemalloc
 
-    from hrdiscourse.runner import content_hash
+    from hrdiscourse.runner import content_hash, seen_key
 
     texts = [f"document number {i} with some words" for i in range(n)]
     tracemalloc.start()
-    ids: set[str] = set()
-    hashes: set[str] = set()
+    ids: set[bytes] = set()
+    hashes: set[bytes] = set()
     for i, text in enumerate(texts):
-        ids.add(f"bench-{i:06d}")
-        hashes.add(content_hash(text))
+        # as in hrdiscourse.runner._unique_records
+        ids.add(seen_key(f"bench-{i:06d}"))
+        hashes.add(seen_key(content_hash(text)))
     size, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {"docs": n, "bytes_per_doc": size / n, "mb_per_100k_docs": size / n * 100_000 / 1e6}

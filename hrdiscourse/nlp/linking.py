@@ -26,13 +26,24 @@ CLAUSE_BOUNDARY_DEPS = frozenset({"advcl", "relcl", "parataxis", "csubj", "csubj
 #: society describes as part of its harm reduction approach, helps women leave the sex
 #: trade"; "support to help people leave sex work, which it describes as a harm reduction
 #: approach"): the path may cross it, the tie is the framing itself.
-FRAMING_LEMMAS = frozenset(
-    {
-        "describe", "call", "term", "frame", "present", "label", "bill", "brand", "characterize",
-        "characterise", "consider", "position", "promote", "tout", "pitch", "market", "define",
-        "regard", "view", "classify", "count", "be", "include", "fund", "deliver", "offer",
+_FRAMING_VERBS = (
+    "describe call term frame present label bill brand characterize characterise consider position "
+    "promote tout pitch market define regard view classify count include fund deliver offer"
+)
+#: Word forms, not lemmas: the lemmatizer may be off (the default mode skips it).
+FRAMING_FORMS = frozenset(
+    {"is", "are", "was", "were", "be", "been", "being"}
+    | {
+        form
+        for verb in _FRAMING_VERBS.split()
+        for form in (
+            verb,
+            verb + "s",
+            verb + "d" if verb.endswith("e") else verb + "ed",
+            (verb[:-1] if verb.endswith("e") else verb) + "ing",
+        )
     }
-)  # fmt: skip
+)
 #: Tokens that mark a clause boundary when there is no parse.
 BOUNDARY_WORDS = frozenset(
     {
@@ -69,7 +80,7 @@ def syntactically_tied(a: Span, b: Span) -> bool:
 
     The path from each span's root up to their lowest common ancestor must not pass an
     adverbial, relative or paratactic clause, nor a conjunction of verbs; a relative clause
-    that frames its antecedent (:data:`FRAMING_LEMMAS`) is no boundary.
+    that frames its antecedent (:data:`FRAMING_FORMS`) is no boundary.
     """
     path_a = [a.root, *a.root.ancestors]
     path_b = [b.root, *b.root.ancestors]
@@ -79,7 +90,7 @@ def syntactically_tied(a: Span, b: Span) -> bool:
         return False
     lca_b = index_b[path_a[lca_a].i]
     for tok in path_a[:lca_a] + path_b[:lca_b]:
-        if tok.dep_ == "relcl" and tok.lemma_ in FRAMING_LEMMAS:
+        if tok.dep_ == "relcl" and tok.lower_ in FRAMING_FORMS:
             continue
         if tok.dep_ in CLAUSE_BOUNDARY_DEPS:
             return False

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from spacy.tokens import Doc, Span
 
-from .context import sentence_index, sentences
+from .context import sentences
 
 MENTIONS_KEY = "hrd_mentions"
 SIGNALS_KEY = "hrd_signals"
@@ -21,9 +22,8 @@ def signal_kind(label: str) -> str:
     return "coopting"
 
 
-def _span_dict(span: Span, sent_of: list[int], sents: list[Span]) -> dict[str, Any]:
-    si = sent_of[span.start] if sent_of else 0
-    sent = sents[si] if sents else span.doc[:]
+def _span_dict(span: Span, si: int, sent: tuple[str, int]) -> dict[str, Any]:
+    ext = span._  # one Underscore for the five flags
     return {
         "start": span.start_char,
         "end": span.end_char,
@@ -31,14 +31,34 @@ def _span_dict(span: Span, sent_of: list[int], sents: list[Span]) -> dict[str, A
         "entry_id": span.id_,
         "label": span.label_,
         "sent_index": si,
-        "sentence": sent.text,
-        "sent_start": sent.start_char,
-        "negated": bool(span._.hrd_negated),
-        "hedged": bool(span._.hrd_hedged),
-        "quoted": bool(span._.hrd_quoted),
-        "critical": bool(span._.hrd_critical),
-        "speaker": span._.hrd_speaker,
+        "sentence": sent[0],
+        "sent_start": sent[1],
+        "negated": bool(ext.hrd_negated),
+        "hedged": bool(ext.hrd_hedged),
+        "quoted": bool(ext.hrd_quoted),
+        "critical": bool(ext.hrd_critical),
+        "speaker": ext.hrd_speaker,
     }
+
+
+class _Sentences:
+    """Sentence index, text and start of spans; each sentence's text is built once."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.sents = sentences(doc)
+        # sentences partition the tokens in order: a token's sentence is the last one
+        # starting at or before it (what context.sentence_index maps it to)
+        self.starts = [s.start for s in self.sents]
+        self._info: dict[int, tuple[str, int]] = {}
+
+    def of(self, span: Span) -> tuple[int, tuple[str, int]]:
+        si = bisect.bisect_right(self.starts, span.start) - 1 if self.sents else 0
+        info = self._info.get(si)
+        if info is None:
+            sent = self.sents[si] if self.sents else self.doc[:]
+            info = self._info[si] = (sent.text, sent.start_char)
+        return si, info
 
 
 def doc_to_dict(doc: Doc) -> dict[str, list[dict[str, Any]]]:
@@ -47,17 +67,16 @@ def doc_to_dict(doc: Doc) -> dict[str, list[dict[str, Any]]]:
     Mention ids are ``m0, m1, ...`` and signal ids ``s0, s1, ...`` in span-group order
     (sorted by position by ``hrd_context``); links refer to them.
     """
-    sents = sentences(doc)
-    sent_of = sentence_index(doc)
+    sents = _Sentences(doc)
     mentions = list(doc.spans[MENTIONS_KEY]) if MENTIONS_KEY in doc.spans else []
     signals = list(doc.spans[SIGNALS_KEY]) if SIGNALS_KEY in doc.spans else []
     hr_mentions = []
     for i, span in enumerate(mentions):
-        d = _span_dict(span, sent_of, sents)
+        d = _span_dict(span, *sents.of(span))
         hr_mentions.append({"id": f"m{i}", **d})
     out_signals = []
     for j, span in enumerate(signals):
-        d = _span_dict(span, sent_of, sents)
+        d = _span_dict(span, *sents.of(span))
         d = {
             "id": f"s{j}",
             **{k: d[k] for k in ("start", "end", "text", "entry_id")},

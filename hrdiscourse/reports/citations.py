@@ -603,14 +603,20 @@ def _in_evidence(result: Mapping[str, Any], signal: Mapping[str, Any]) -> bool:
     return False
 
 
+#: Categories that describe people rather than what a programme does.
+_DESCRIPTIVE_CATEGORIES = frozenset({"victim_deviance", "trafficking_exploitation"})
+
+
 def best_link(
     result: Mapping[str, Any], *, kind: str = "coopting"
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None:
     """The strongest link between a usable HR mention and a usable signal of ``kind``.
 
-    Negated or critical spans never count. Ties go to a signal inside the label's
-    evidence, then to a mention with a quotable head ("harm reduction committee"),
-    then to the earliest link.
+    Negated or critical spans never count. Ties go to a signal naming what a programme
+    does (exit, rescue, policing, conditions...) over one that only describes people
+    (victims, trafficking), as the seed's endnotes name the programme; then to a signal
+    inside the label's evidence, then to a mention with a
+    quotable head ("harm reduction committee"), then to the earliest link.
 
     Returns:
         ``(link, mention, signal)`` or ``None``.
@@ -618,13 +624,14 @@ def best_link(
     mentions = {m.get("id"): m for m in result.get("hr_mentions") or []}
     signals = {s.get("id"): s for s in result.get("signals") or []}
     text = result.get("text") or ""
-    best: tuple[tuple[int, int, int, int], tuple[Any, Any, Any]] | None = None
+    best: tuple[tuple[int, int, int, int, int], tuple[Any, Any, Any]] | None = None
     for order, link in enumerate(result.get("links") or []):
         m, s = mentions.get(link.get("mention")), signals.get(link.get("signal"))
         if not (_usable(m) and _usable(s)) or (s.get("kind") or "coopting") != kind:
             continue
         key = (
             _RANK.get(link.get("strength"), len(STRENGTHS)),
+            1 if s.get("category") in _DESCRIPTIVE_CATEGORIES else 0,
             0 if _in_evidence(result, s) else 1,
             0 if hr_phrase(text, m)[1] else 1,
             order,
