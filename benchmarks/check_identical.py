@@ -8,11 +8,12 @@ field but the timing ones). Both runs read the same inputs and the same ``lexico
 package, the lexicons or the inputs do not show up as differences.
 
 The reference tree is a copy of the checkout's ``hrdiscourse/`` in which the files
-named by ``--from-git`` are replaced by their committed version (``git show HEAD:...``,
-read-only); by default the files a speed change touches.
+named by ``--from-git`` are replaced by their committed version (``git show REF:...``,
+read-only, ``--ref`` default ``HEAD``); by default the files a speed change touches.
 
 ```bash
 .venv/bin/python benchmarks/check_identical.py                     # checkout vs HEAD of the speed files
+.venv/bin/python benchmarks/check_identical.py --ref d0806b1^      # vs the speed files before a commit
 .venv/bin/python benchmarks/check_identical.py --save /tmp/before   # keep the checkout's outputs
 .venv/bin/python benchmarks/check_identical.py --against /tmp/before  # compare with kept outputs
 ```
@@ -69,7 +70,9 @@ def _child(root: str, inputs: list[str], out: str, mode: str) -> None:
 def _run(*jobs: tuple[Path, Path], inputs: list[str]) -> None:
     """Run every ``(tree, out)`` job in every mode, the trees side by side."""
     procs = [
-        subprocess.Popen([sys.executable, __file__, "--child", str(root), str(out / mode), mode, *inputs], cwd=root)
+        subprocess.Popen(
+            [sys.executable, __file__, "--child", str(root), str(out / mode), mode, *inputs], cwd=root
+        )
         for root, out in jobs
         for mode in MODES
     ]
@@ -78,7 +81,7 @@ def _run(*jobs: tuple[Path, Path], inputs: list[str]) -> None:
         raise RuntimeError(f"runs failed: {failed}")
 
 
-def _snapshot(dest: Path, files: list[str] = ()) -> Path:
+def _snapshot(dest: Path, files: list[str] = (), commit: str = "HEAD") -> Path:
     """A copy of the checkout's package and lexicons (``files`` reverted to HEAD).
 
     Taken once, so that edits made by others while the runs go on reach neither run.
@@ -87,7 +90,7 @@ def _snapshot(dest: Path, files: list[str] = ()) -> Path:
     shutil.copytree(REPO / "lexicons", dest / "lexicons")
     for rel in files:
         committed = subprocess.run(
-            ["git", "show", f"HEAD:{rel}"], cwd=REPO, capture_output=True, text=True, check=True
+            ["git", "show", f"{commit}:{rel}"], cwd=REPO, capture_output=True, text=True, check=True
         ).stdout
         (dest / rel).write_text(committed, encoding="utf-8")
     return dest
@@ -126,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--save", type=Path, help="only run the checkout and keep its outputs here")
     parser.add_argument("--against", type=Path, help="compare the checkout with outputs kept by --save")
-    parser.add_argument("--from-git", nargs="*", default=list(SPEED_FILES), help="files reverted in the reference")
+    parser.add_argument(
+        "--from-git", nargs="*", default=list(SPEED_FILES), help="files reverted in the reference"
+    )
+    parser.add_argument("--ref", default="HEAD", help="commit the --from-git files are taken from")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -136,13 +142,18 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="hrd-identical-"))
     try:
         # Sources (input paths) are part of the results: a kept run keeps its inputs too.
-        inputs = _inputs(args.save / "inputs") if args.save else (
-            [str(args.against / "inputs" / "gold"), str(args.against / "inputs" / "sample")]
-            if args.against else _inputs(tmp / "inputs")
+        inputs = (
+            _inputs(args.save / "inputs")
+            if args.save
+            else (
+                [str(args.against / "inputs" / "gold"), str(args.against / "inputs" / "sample")]
+                if args.against
+                else _inputs(tmp / "inputs")
+            )
         )
         mine = tmp / "checkout" if not args.save else args.save
         checkout = _snapshot(tmp / "checkout-tree")
-        reference = None if (args.save or args.against) else _snapshot(tmp / "ref", args.from_git)
+        reference = None if (args.save or args.against) else _snapshot(tmp / "ref", args.from_git, args.ref)
         ref_out = args.against or tmp / "reference"
         _run((checkout, mine), *([(reference, ref_out)] if reference else []), inputs=inputs)
         if args.save:
