@@ -1175,9 +1175,14 @@ def evaluate_gold(
     *,
     split: str = "test",
     model: LabelModel | None = None,
+    language: str = "en",
 ) -> dict[str, SystemScores]:
-    """Score baseline, rules, model and combined on one split of the gold documents."""
-    docs = load_gold_documents(folder, split=split)
+    """Score baseline, rules, model and combined on one split of the gold documents.
+
+    ``language`` picks the gold documents of that language; ``nlp`` must be its pipeline.
+    French documents are labelled by the rules in ``analyze`` (the model is English).
+    """
+    docs = load_gold_documents(folder, split=split, language=language)
     if not docs:
-        raise ConfigError(f"{folder}: no gold documents in split {split!r}.")
+        raise ConfigError(f"{folder}: no {language!r} gold documents in split {split!r}.")
     return evaluate(analyse_documents(docs, nlp), iter_labels(docs), model=model)

@@ -259,6 +259,7 @@ def evaluate_cli(
     model_file: Path = typer.Option(None, "--model-file", help="Label model to score; default: shipped."),
     model: str = typer.Option("auto", help="spaCy pipeline name or path; 'auto' picks the installed one."),
     mode: str = typer.Option("full", help="Pipeline mode used to analyse the gold documents (as analyze)."),
+    language: str = typer.Option("en", help="Gold documents of this language (en or fr)."),
     spans: bool = typer.Option(
         False, "--spans", help="Score span detection and context flags on the span gold instead of labels."
     ),
@@ -275,9 +276,13 @@ def evaluate_cli(
     if spans:
         _evaluate_spans(span_gold or _default_span_gold(), split=split, model=model, mode=mode)
         return
-    nlp = load_pipeline(model, mode=mode)
+    nlp = load_pipeline(model if language == "en" else "auto", mode=mode, language=language)
     label_model = load_model(model_file) if model_file else None
-    _print_scores(evaluate_gold(gold, nlp, split=split, model=label_model))
+    if language != "en":
+        typer.echo(
+            f"{language}: documents are labelled by the rules in analyze (the model is trained on English)."
+        )
+    _print_scores(evaluate_gold(gold, nlp, split=split, model=label_model, language=language))
 
 
 @app.command("audit")
