@@ -12,7 +12,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from .language import DEFAULT_LANGUAGE
-from .types import Record, Rejected
+from .types import META_KEYS, Record, Rejected
 
 T = TypeVar("T")
 
@@ -31,15 +31,7 @@ LANGUAGE_STRATEGY: dict[str, str] = {"fr": "rules"}
 WARM_CHARS = 1_000_000
 
 RESULT_KEYS: tuple[str, ...] = (
-    "doc_id",
-    "source",
-    "url",
-    "title",
-    "author",
-    "date",
-    "outlet",
-    "doc_type",
-    "language",
+    *META_KEYS,
     "label",
     "label_scores",
     "hr_mentions",

@@ -48,21 +48,6 @@ MODEL_VERSION = "1.0.0"
 
 STRENGTHS: tuple[str, ...] = ("direct", "sentence", "nearby", "document")
 NEAR_STRENGTHS: frozenset[str] = frozenset({"direct", "sentence", "nearby"})
-COOPTING_CATEGORIES: tuple[str, ...] = (
-    "exit_abstinence",
-    "relapse_pathologizing",
-    "rescue_saving",
-    "trafficking_exploitation",
-    "victim_deviance",
-    "law_enforcement",
-    "criminalization_prohibition",
-    "conditional_support",
-    "surveillance_profiling",
-    "behaviour_control",
-    "nuisance_public_order",
-    "moral_balancing",
-    "eradication_ideal",
-)
 
 Strategy = Literal["rules", "model", "model_rulefeats", "hybrid"]
 STRATEGIES: tuple[str, ...] = ("rules", "model", "model_rulefeats", "hybrid")

@@ -19,22 +19,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .errors import ConfigError, IngestError
+from .types import COOPTING_CATEGORIES
 
-COOPTING_CATEGORIES: tuple[str, ...] = (
-    "exit_abstinence",
-    "relapse_pathologizing",
-    "rescue_saving",
-    "trafficking_exploitation",
-    "victim_deviance",
-    "law_enforcement",
-    "criminalization_prohibition",
-    "conditional_support",
-    "surveillance_profiling",
-    "behaviour_control",
-    "nuisance_public_order",
-    "moral_balancing",
-    "eradication_ideal",
-)
 CATEGORIES: tuple[str, ...] = ("harm_reduction", *COOPTING_CATEGORIES, "extension", "aligned")
 FLAGS: tuple[str, ...] = ("negated", "hedged", "quoted", "critical")
 #: ``holdout``: ``spans_holdout.jsonl``, written after the patterns by someone who never saw them.

@@ -22,6 +22,23 @@ META_KEYS: tuple[str, ...] = (
     "language",
 )
 
+#: The thirteen co-opting signal categories of DOMAIN.md §1 (lexicon labels, lower-cased).
+COOPTING_CATEGORIES: tuple[str, ...] = (
+    "exit_abstinence",
+    "relapse_pathologizing",
+    "rescue_saving",
+    "trafficking_exploitation",
+    "victim_deviance",
+    "law_enforcement",
+    "criminalization_prohibition",
+    "conditional_support",
+    "surveillance_profiling",
+    "behaviour_control",
+    "nuisance_public_order",
+    "moral_balancing",
+    "eradication_ideal",
+)
+
 LABELS: tuple[str, ...] = ("none", "aligned", "coopted", "copresent", "critical", "extension", "opposed")
 
 
