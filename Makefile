@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml requirements-model.txt
 
 demo: $(STAMP)
 	$(BIN)/hrdiscourse analyze corpora/sample --out reports/sample
-	@echo "Corpus report: reports/sample/index.html (Markdown: reports/sample/corpus.md)"
+	@echo "Also: reports/sample/corpus.md (Markdown), reports/sample/endnotes.md (endnotes), reports/sample/documents.jsonl"
 
 # Headless Chromium opens the HTML reports in the tests (Debian's package).
 browser:
