@@ -702,27 +702,22 @@ def _tokenizer(lang: str) -> Any:
 
 def _displacy_data(result: Mapping[str, Any], colour: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """The manual input of displaCy's span renderer: tokens and token-index spans."""
+    from .reports.document import clamped_spans
+
     text = str(result.get("text") or "")
     doc = _tokenizer(str(result.get("language") or "en")).make_doc(text)
     spans = []
     colours: dict[str, str] = {}
-    for key in ("hr_mentions", "signals"):
-        for span in result.get(key) or []:
-            start, end = span.get("start"), span.get("end")
-            if not (isinstance(start, int) and isinstance(end, int)):
-                continue
-            start, end = max(0, start), min(len(text), end)
-            if start >= end:
-                continue
-            # Expand to whole tokens: a span inside a token ("harm-reduction") still shows.
-            tokens = doc.char_span(start, end, alignment_mode="expand")
-            if tokens is None or len(tokens) == 0:
-                continue
-            kind = "hr" if key == "hr_mentions" else str(span.get("kind") or "coopting")
-            category = _span_category(span, kind)
-            label = html.escape(category.upper())
-            colours[label] = colour(category)
-            spans.append({"start_token": tokens.start, "end_token": tokens.end, "label": label})
+    for span in clamped_spans(result):
+        # Expand to whole tokens: a span inside a token ("harm-reduction") still shows.
+        tokens = doc.char_span(span["start"], span["end"], alignment_mode="expand")
+        if tokens is None or len(tokens) == 0:
+            continue
+        kind = "hr" if span["_kind"] == "hr" else str(span.get("kind") or "coopting")
+        category = _span_category(span, kind)
+        label = html.escape(category.upper())
+        colours[label] = colour(category)
+        spans.append({"start_token": tokens.start, "end_token": tokens.end, "label": label})
     title = result.get("title")
     data = {
         "text": text,

@@ -112,7 +112,9 @@ class Segment:
     marks: tuple[Mark, ...]
 
 
-def _spans(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+def clamped_spans(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Mentions and signals with offsets clamped to the text (empty or malformed ones dropped),
+    each with ``_kind`` (``hr``/``signal``) and ``_category`` added."""
     text = result.get("text") or ""
     out = []
     for kind, key in (("hr", "hr_mentions"), ("signal", "signals")):
@@ -136,7 +138,7 @@ def segments(result: Mapping[str, Any]) -> list[Segment]:
     Concatenating the segments' text gives the document text back.
     """
     text = result.get("text") or ""
-    spans = _spans(result)
+    spans = clamped_spans(result)
     cuts = sorted({0, len(text), *(s["start"] for s in spans), *(s["end"] for s in spans)})
     spans.sort(key=lambda s: (s["start"], -s["end"], s["_kind"] != "hr", str(s.get("id"))))
     out: list[Segment] = []
