@@ -272,7 +272,8 @@ def _markdown(res: dict[str, Any]) -> str:
         f"Corpus: {tp['docs']} generated news documents, {tp['words']} words "
         f"({tp['words'] / tp['docs']:.0f} words/doc, about a third with harm-reduction framing).",
         "",
-        "**Noisy machine:** 2 cores shared with other jobs while these ran; read ratios, not absolutes.",
+        f"Load average at the end of the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs "
+        "(other jobs on the machine show here); read the ratios, which are taken in the same run.",
         "",
         "| run | words/s | docs/s | × bare nlp.pipe |",
         "|---|---:|---:|---:|",
