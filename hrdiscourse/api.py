@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import bisect
 import html
-import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -31,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import ConfigError
+from .results import DOCUMENTS, ERRORS, MANIFEST, iter_documents, iter_errors, read_manifest
 from .types import LABELS, Record, Rejected
 
 __all__ = [
@@ -146,11 +146,11 @@ def _span_category(span: Mapping[str, Any], kind: str) -> str:
 
 def _looks_like_path(value: str) -> bool:
     """A string without whitespace that names a file type or ends in a separator."""
-    from .ingest import SUPPORTED_SUFFIXES
+    from .ingest import SUPPORTED_SUFFIXES, file_suffix
 
     if not value or any(c.isspace() for c in value):
         return False
-    return value.endswith(("/", os.sep)) or Path(value).suffix.lower() in SUPPORTED_SUFFIXES
+    return value.endswith(("/", os.sep)) or file_suffix(Path(value)) in SUPPORTED_SUFFIXES
 
 
 def to_records(
@@ -380,28 +380,15 @@ class Corpus:
         Reads ``documents.jsonl``, and ``errors.jsonl`` and ``manifest.json`` when present.
 
         Raises:
-            ConfigError: The folder has no ``documents.jsonl``, or a line is not a JSON
-                object with a ``doc_id``.
+            ConfigError: The folder has no ``documents.jsonl``, a line is not a JSON
+                object with a ``doc_id``, or ``manifest.json`` is not a JSON object (a
+                :class:`~hrdiscourse.errors.ResultsError`, which is a ConfigError).
         """
         run = Path(run_dir)
-        path = run / "documents.jsonl"
-        if not path.is_file():
-            raise ConfigError(
-                f"{path}: not found; give the output folder of 'hrdiscourse analyze ... --out DIR'."
-            )
-        results = list(_read_jsonl(path, required="doc_id"))
-        errors_path = run / "errors.jsonl"
-        errors = list(_read_jsonl(errors_path, required="reason")) if errors_path.is_file() else []
-        manifest_path = run / "manifest.json"
-        manifest: dict[str, Any] = {}
-        if manifest_path.is_file():
-            try:
-                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(
-                    f"{manifest_path}: not valid JSON ({exc.msg} at line {exc.lineno}); "
-                    "rerun 'hrdiscourse analyze' to rewrite it."
-                ) from exc
+        results = list(iter_documents(run / DOCUMENTS))
+        errors_path = run / ERRORS
+        errors = list(iter_errors(errors_path)) if errors_path.is_file() else []
+        manifest = read_manifest(run / MANIFEST)
         return cls(
             results, errors=errors, duplicates=manifest.get("duplicate_sources") or [], manifest=manifest
         )
@@ -664,26 +651,6 @@ def _as_set(value: str | Iterable[str] | None, name: str, allowed: Sequence[str]
     if unknown:
         raise ConfigError(f"{name} {', '.join(map(repr, unknown))} unknown; use one of {', '.join(allowed)}.")
     return values
-
-
-def _read_jsonl(path: Path, *, required: str) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(
-                    f"{path}: line {n}: not valid JSON ({exc.msg}); a run stopped mid-line is repaired by "
-                    "'hrdiscourse analyze ... --resume'."
-                ) from exc
-            if not isinstance(obj, dict) or required not in obj:
-                raise ConfigError(
-                    f"{path}: line {n}: expected a JSON object with '{required}'; "
-                    "is this the output of 'hrdiscourse analyze'?"
-                )
-            yield obj
 
 
 _TOKENIZERS: dict[str, Any] = {}

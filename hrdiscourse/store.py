@@ -32,7 +32,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, HRDiscourseError
+from .errors import ConfigError, StoreError
+from .results import DOCUMENTS, MANIFEST, iter_documents, read_manifest
 from .types import LABELS
 
 __all__ = ["TABLES", "Store", "StoreError"]
@@ -65,10 +66,6 @@ _DDL: dict[str, str] = {
         run_id VARCHAR, doc_id VARCHAR, mention VARCHAR, signal VARCHAR, strength VARCHAR,
         sent_distance BIGINT""",
 }
-
-
-class StoreError(HRDiscourseError):
-    """The result store could not be opened, read or written."""
 
 
 def _columns(table: str) -> list[str]:
@@ -172,20 +169,6 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
-
-
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open("r", encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise StoreError(
-                    f"{path}: line {n}: not valid JSON ({exc.msg}); rerun 'hrdiscourse analyze --resume' "
-                    "on that folder to repair a run that was stopped."
-                ) from exc
 
 
 class Store:
@@ -324,26 +307,20 @@ class Store:
             The run id.
 
         Raises:
-            StoreError: When the folder has no ``documents.jsonl`` or its manifest is
-                unreadable.
+            StoreError: When the folder has no ``documents.jsonl``, a line of it is not
+                a result, or its manifest is unreadable (a
+                :class:`~hrdiscourse.errors.ResultsError`, which is a StoreError).
+                Documents read before a bad line may be stored already; fix the file
+                and add the run again, which replaces its rows.
         """
         folder = Path(run_dir)
-        docs = folder / "documents.jsonl"
-        if not docs.is_file():
-            raise StoreError(
-                f"{folder}: no documents.jsonl; give the --out folder of an 'hrdiscourse analyze' run."
-            )
-        manifest: dict[str, Any] = {}
-        if (folder / "manifest.json").is_file():
-            try:
-                manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise StoreError(f"{folder / 'manifest.json'}: not valid JSON ({exc.msg}).") from exc
+        documents = iter_documents(folder / DOCUMENTS)
+        manifest = read_manifest(folder / MANIFEST)
         run_id = run_id or self.run_id_for(folder, manifest)
         for table in TABLES:
             self._con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
         self.add_run_record(run_id, manifest, out_dir=folder.resolve())
-        self.add_results(_read_jsonl(docs), run_id)
+        self.add_results(documents, run_id)
         return run_id
 
     # --- reading -----------------------------------------------------------------------

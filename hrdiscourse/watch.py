@@ -142,9 +142,9 @@ def _too_big(url: str, max_bytes: int) -> str:
 
 def _suffix_for(url: str, media: str, body: bytes) -> str:
     """The reader suffix of a fetched body: the URL's own, else its media type, else a feed."""
-    from .ingest import READERS
+    from .ingest import READERS, file_suffix
 
-    suffix = Path(urllib.parse.urlsplit(url).path).suffix.lower()
+    suffix = file_suffix(Path(urllib.parse.urlsplit(url).path))
     if suffix in READERS:
         return suffix
     if media in _CONTENT_SUFFIX:

@@ -80,7 +80,7 @@ def test_ingest_feed_never_expands_entities(name: str, ingest_data: Path) -> Non
             1,
         ),
         ("empty_file.txt", "empty_file.txt: empty file (0 bytes); nothing to analyse.", 0),
-        ("walk/notes.xyz", "walk/notes.xyz: unsupported file type '.xyz'; supported: .atom, .csv,", 0),
+        ("walk/notes.xyz", "walk/notes.xyz: unsupported file type '.xyz'; supported: .arc, .arc.gz,", 0),
     ],
 )
 def test_ingest_raises_first_rejection_without_error_list(

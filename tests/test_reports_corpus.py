@@ -196,13 +196,13 @@ def test_reports_corpus_rebuild_missing(missing: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         rebuild_reports(tmp_path)
     assert str(info.value) == (
-        f"{tmp_path / missing}: not found; 'hrdiscourse report' needs the output folder of an "
-        "'hrdiscourse analyze' run (with documents.jsonl and manifest.json)."
+        f"{tmp_path / missing}: not found; give the output folder of 'hrdiscourse analyze ... --out DIR'."
     )
 
 
 @pytest.mark.parametrize(
-    ("line", "reason"), [("{not json", "not valid JSON"), ("[1, 2]", "expected a JSON object, got list")]
+    ("line", "reason"),
+    [("{not json", "not valid JSON"), ("[1, 2]", "expected a JSON object with 'doc_id', got a JSON array")],
 )
 def test_reports_corpus_rebuild_bad_line(line: str, reason: str, tmp_path: Path, report_results) -> None:
     (tmp_path / "manifest.json").write_text("{}", encoding="utf-8")

@@ -147,7 +147,11 @@ def test_store_label_counts_add_up(report_results: list[dict], by: str) -> None:
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda s, p: s.add_run(p / "missing"), StoreError, "no documents.jsonl"),
+        (
+            lambda s, p: s.add_run(p / "missing"),
+            StoreError,
+            "documents.jsonl: not found; give the output folder",
+        ),
         (lambda s, p: s.documents(label="sideways"), ConfigError, "label 'sideways' is unknown"),
         (lambda s, p: s.label_counts(by="colour"), ConfigError, "by='colour' is not supported"),
         (lambda s, p: s.table("users"), ConfigError, "table 'users' is unknown"),

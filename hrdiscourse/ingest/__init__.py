@@ -1,4 +1,4 @@
-"""Read a corpus: files and folders of text, HTML, PDF, JSONL/CSV/TSV and RSS/Atom feeds.
+"""Read a corpus: files and folders of text, HTML, PDF, JSONL/CSV/TSV, RSS/Atom feeds and web archives.
 
 ```python
 from hrdiscourse.ingest import read_corpus
@@ -23,8 +23,9 @@ from .html import read_html
 from .pdf import read_pdf
 from .tabular import read_delimited, read_jsonl
 from .text import read_text
+from .warc import read_warc
 
-__all__ = ["READERS", "SUPPORTED_SUFFIXES", "read_corpus", "read_file"]
+__all__ = ["READERS", "SUPPORTED_SUFFIXES", "file_suffix", "read_corpus", "read_file"]
 
 Reader = Callable[[Path, str], Iterator[Record | Rejected]]
 
@@ -43,14 +44,29 @@ READERS: dict[str, Reader] = {
     ".rss": read_feed,
     ".atom": read_feed,
     ".feed": read_feed,
+    ".warc": read_warc,
+    ".warc.gz": read_warc,
+    ".arc": read_warc,
+    ".arc.gz": read_warc,
 }
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(sorted(READERS))
+#: Suffixes of two parts (``a.warc.gz``), matched before the last suffix alone.
+_COMPOUND_SUFFIXES: tuple[str, ...] = tuple(s for s in SUPPORTED_SUFFIXES if s.count(".") > 1)
 #: Documentation files inside a corpus folder, not documents.
 SKIPPED_NAMES: frozenset[str] = frozenset({"readme.md"})
 _LINKED_FOLDER = (
     "a symbolic link to a folder; linked folders are not followed (they can loop), "
     "pass the folder itself to read it."
 )
+
+
+def file_suffix(path: Path) -> str:
+    """The suffix that picks a file's reader, lower case: ``.warc.gz`` for ``a.WARC.gz``, else the last."""
+    name = path.name.lower()
+    for suffix in _COMPOUND_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return suffix
+    return path.suffix.lower()
 
 
 def read_file(path: Path, file: str) -> Iterator[Record | Rejected]:
@@ -65,7 +81,7 @@ def read_file(path: Path, file: str) -> Iterator[Record | Rejected]:
         empty or unsupported file, and any error a reader did not expect, become a
         Rejected.
     """
-    suffix = path.suffix.lower()
+    suffix = file_suffix(path)
     reader = READERS.get(suffix)
     if reader is None:
         shown = f"'{suffix}'" if suffix else "(no suffix)"
@@ -145,12 +161,14 @@ def read_corpus(
     followed. A file named explicitly is always read.
 
     Formats by suffix: ``.txt``/``.md`` (optional YAML front matter), ``.html``/``.htm``,
-    ``.pdf``, ``.jsonl``/``.ndjson``, ``.csv``, ``.tsv``, and RSS/Atom feeds
-    (``.xml``, ``.rss``, ``.atom``, ``.feed``). Any other suffix is rejected.
+    ``.pdf``, ``.jsonl``/``.ndjson``, ``.csv``, ``.tsv``, RSS/Atom feeds
+    (``.xml``, ``.rss``, ``.atom``, ``.feed``) and web archives (``.warc``, ``.warc.gz``,
+    ``.arc``, ``.arc.gz``). Any other suffix is rejected.
 
     A Record's ``source`` is the path as given, joined with the path inside a walked
-    folder (``corpus/news/a.html``), plus ``:line N`` / ``:item N`` for records inside a
-    file; it is stable across runs.
+    folder (``corpus/news/a.html``), plus ``:line N`` / ``:item N`` / ``:offset N`` (the
+    byte offset of a web archive's record) for records inside a file; it is stable
+    across runs.
 
     Args:
         paths: A file or folder, or a list of them.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -171,7 +171,25 @@ def read_html(path: Path, file: str) -> Iterator[Record | Rejected]:
     Yields:
         One Record, or one Rejected when the page has no text.
     """
-    data = path.read_bytes()
+    yield html_record(path.read_bytes(), file=file)
+
+
+def html_record(
+    data: bytes, *, file: str, location: str = "", meta: Mapping[str, Any] | None = None
+) -> Record | Rejected:
+    """Extract one web page's main text and metadata (the ``.html`` reader, and WARC captures).
+
+    Args:
+        data: The page as bytes (the encoding is detected from the page).
+        file: The file's source path.
+        location: Where the page is inside the file (``offset N`` in a web archive), empty
+            for a whole file.
+        meta: Metadata that overrides what the page says (a capture's target URL) or is
+            kept under ``extra``.
+
+    Returns:
+        A Record, or a Rejected when the page has no text.
+    """
     doc = trafilatura.bare_extraction(
         data,
         with_metadata=True,
@@ -180,11 +198,11 @@ def read_html(path: Path, file: str) -> Iterator[Record | Rejected]:
         # Dates from markup and metadata only: a deadline in the text is not a publication date.
         date_extraction_params=set_date_params(extensive=False),
     )
-    meta: dict[str, Any] = {}
+    found: dict[str, Any] = {}
     text = ""
     if doc is not None:
         text = doc.text or ""
-        meta = {
+        found = {
             "title": doc.title,
             "author": doc.author,
             "date": doc.date,
@@ -195,17 +213,19 @@ def read_html(path: Path, file: str) -> Iterator[Record | Rejected]:
     root = _parse(data)
     if root is not None:
         for key, value in _fallback_meta(root).items():
-            if not meta.get(key):
-                meta[key] = value
+            if not found.get(key):
+                found[key] = value
         if not clean_text(text):
             text = element_text(root)
     if not clean_text(text):
         text = _streamed_text(data)
     if not clean_text(text):
-        yield Rejected(
+        return Rejected(
             file,
             "no text found in the HTML page (no article body or visible text); save the page after it has "
             "loaded, or use the reader view / a text export.",
+            location,
         )
-        return
-    yield make_record(text, {k: v for k, v in meta.items() if v}, file=file)
+    raw = {k: v for k, v in found.items() if v}
+    raw.update({k: v for k, v in (meta or {}).items() if v is not None})
+    return make_record(text, raw, file=file, location=location)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,50 +72,74 @@ def read_pdf(path: Path, file: str) -> Iterator[Record | Rejected]:
         One Record, or one Rejected: not a PDF, encrypted, corrupt or truncated, or no
         text layer.
     """
-    data = path.read_bytes()
+    yield pdf_record(path.read_bytes(), file=file)
+
+
+def pdf_record(
+    data: bytes, *, file: str, location: str = "", meta: Mapping[str, Any] | None = None
+) -> Record | Rejected:
+    """Read one PDF's text layer and metadata (the ``.pdf`` reader, and PDFs in web archives).
+
+    Args:
+        data: The PDF bytes.
+        file: The file's source path.
+        location: Where the PDF is inside the file (``offset N`` in a web archive), empty
+            for a whole file.
+        meta: Metadata that overrides the PDF's own (a capture's target URL) or is kept
+            under ``extra``.
+
+    Returns:
+        A Record, or a Rejected: not a PDF, encrypted, corrupt or truncated, or no text
+        layer.
+    """
     if b"%PDF-" not in data[:1024]:
-        yield Rejected(file, "not a PDF file (no '%PDF-' header); check the file type or the download.")
-        return
+        return Rejected(
+            file, "not a PDF file (no '%PDF-' header); check the file type or the download.", location
+        )
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         encrypted = reader.is_encrypted
     except Exception as exc:  # noqa: BLE001 - pypdf raises many types on damaged files
-        yield Rejected(
-            file, f"corrupt or truncated PDF ({type(exc).__name__}: {exc}); download or export it again."
+        return Rejected(
+            file,
+            f"corrupt or truncated PDF ({type(exc).__name__}: {exc}); download or export it again.",
+            location,
         )
-        return
     if encrypted:
         try:
             opened = reader.decrypt("") != pypdf.PasswordType.NOT_DECRYPTED
         except DependencyError:
-            yield Rejected(
+            return Rejected(
                 file,
                 "encrypted PDF (AES): decrypting it needs the 'cryptography' package; install it "
                 "(pip install cryptography) or save an unencrypted copy and read that.",
+                location,
             )
-            return
         except Exception as exc:  # noqa: BLE001
-            yield Rejected(file, f"encrypted PDF that could not be decrypted ({type(exc).__name__}: {exc}).")
-            return
+            return Rejected(
+                file, f"encrypted PDF that could not be decrypted ({type(exc).__name__}: {exc}).", location
+            )
         if not opened:
-            yield Rejected(
+            return Rejected(
                 file,
                 "encrypted PDF: it needs a password; save an unencrypted copy (e.g. qpdf --decrypt "
                 "--password=... in.pdf out.pdf) and read that.",
+                location,
             )
-            return
     pages: list[str] = []
     failures = 0
     try:
         page_list = list(reader.pages)
     except FileNotDecryptedError:
-        yield Rejected(file, "encrypted PDF: it needs a password; save an unencrypted copy and read that.")
-        return
-    except Exception as exc:  # noqa: BLE001
-        yield Rejected(
-            file, f"corrupt or truncated PDF ({type(exc).__name__}: {exc}); download or export it again."
+        return Rejected(
+            file, "encrypted PDF: it needs a password; save an unencrypted copy and read that.", location
         )
-        return
+    except Exception as exc:  # noqa: BLE001
+        return Rejected(
+            file,
+            f"corrupt or truncated PDF ({type(exc).__name__}: {exc}); download or export it again.",
+            location,
+        )
     for page in page_list:
         try:
             pages.append(clean_text(page.extract_text() or ""))
@@ -130,6 +154,7 @@ def read_pdf(path: Path, file: str) -> Iterator[Record | Rejected]:
             )
         else:
             reason = _NO_TEXT
-        yield Rejected(file, reason)
-        return
-    yield make_record(text, _info(reader), file=file)
+        return Rejected(file, reason, location)
+    raw = _info(reader)
+    raw.update({k: v for k, v in (meta or {}).items() if v is not None})
+    return make_record(text, raw, file=file, location=location)

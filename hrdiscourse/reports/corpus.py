@@ -8,7 +8,6 @@ tables, so a large run's reports fit in memory.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, IngestError
+from ..results import DOCUMENTS, MANIFEST, iter_documents, read_manifest
 from ..types import DOC_TYPES, LABELS
 from . import charts
 from .citations import (
@@ -33,8 +32,6 @@ from .document import template_env, write_document
 
 __all__ = ["CorpusSummary", "rebuild_reports", "write_reports"]
 
-DOCUMENTS = "documents.jsonl"
-MANIFEST = "manifest.json"
 #: Entries kept per category in the concordance.
 CONCORDANCE_PER_CATEGORY = 5
 #: Rows kept in the top speakers / outlets tables.
@@ -377,50 +374,19 @@ def write_reports(
     return written
 
 
-def _read_documents(path: Path) -> Iterable[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise IngestError(
-                    f"{path}: line {n}: not valid JSON ({exc.msg}); each line must be one result object. "
-                    "Run 'hrdiscourse analyze' again with --resume to repair a cut-off file.",
-                    source=str(path),
-                    location=f"line {n}",
-                ) from exc
-            if not isinstance(record, dict):
-                raise IngestError(
-                    f"{path}: line {n}: expected a JSON object, got {type(record).__name__}.",
-                    source=str(path),
-                    location=f"line {n}",
-                )
-            yield record
-
-
 def rebuild_reports(out_dir: str | Path) -> list[Path]:
     """Rebuild the reports of a run from its ``documents.jsonl`` and ``manifest.json``.
 
+    ``documents.jsonl`` is streamed: pages are written as its lines are read.
+
     Raises:
         ConfigError: if the folder lacks ``documents.jsonl`` or ``manifest.json``.
-        IngestError: if a line of ``documents.jsonl`` is not a JSON object.
+        IngestError: if a line of ``documents.jsonl`` is not a result, or the manifest
+            is not a JSON object.
+
+        Both are a :class:`~hrdiscourse.errors.ResultsError`, which is both classes.
     """
     out = Path(out_dir)
-    docs, man = out / DOCUMENTS, out / MANIFEST
-    for path in (docs, man):
-        if not path.is_file():
-            raise ConfigError(
-                f"{path}: not found; 'hrdiscourse report' needs the output folder of an "
-                "'hrdiscourse analyze' run (with documents.jsonl and manifest.json)."
-            )
-    try:
-        manifest = json.loads(man.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise IngestError(
-            f"{man}: not valid JSON ({exc.msg}); rerun 'hrdiscourse analyze'.", source=str(man)
-        ) from exc
-    if not isinstance(manifest, dict):
-        raise IngestError(f"{man}: expected a JSON object.", source=str(man))
-    return write_reports(out, _read_documents(docs), manifest)
+    documents = iter_documents(out / DOCUMENTS)
+    manifest = read_manifest(out / MANIFEST, required=True)
+    return write_reports(out, documents, manifest)
