@@ -207,10 +207,10 @@ def train_cli(
 
 
 def _default_span_gold() -> list[Path]:
+    """The blind holdout first, then the tuning files (their old test/holdout splits), then French."""
     gold = Path("corpora/gold")
-    return [
-        p for p in (gold / "spans.jsonl", gold / "spans_holdout.jsonl", gold / "spans_fr.jsonl") if p.exists()
-    ]
+    names = ("spans_holdout2.jsonl", "spans.jsonl", "spans_holdout.jsonl", "spans_fr.jsonl")
+    return [gold / name for name in names if (gold / name).exists()]
 
 
 def _evaluate_spans(paths: list[Path], *, split: str, model: str, mode: str) -> None:
@@ -266,7 +266,8 @@ def evaluate_cli(
     span_gold: list[Path] = typer.Option(
         None,
         "--span-gold",
-        help="Span gold files (default: corpora/gold/spans.jsonl, spans_holdout.jsonl, spans_fr.jsonl).",
+        help="Span gold files (default: corpora/gold/spans_holdout2.jsonl, spans.jsonl, "
+        "spans_holdout.jsonl, spans_fr.jsonl).",
     ),
 ) -> None:
     """Score document labels (baseline, rules, model, combined) on a gold split, or spans with --spans."""

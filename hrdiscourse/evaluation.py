@@ -24,7 +24,7 @@ from .types import COOPTING_CATEGORIES
 CATEGORIES: tuple[str, ...] = ("harm_reduction", *COOPTING_CATEGORIES, "extension", "aligned")
 FLAGS: tuple[str, ...] = ("negated", "hedged", "quoted", "critical")
 #: ``holdout``: ``spans_holdout.jsonl``, written after the patterns by someone who never saw them.
-SPLITS = ("dev", "test", "holdout")
+SPLITS = ("dev", "test", "holdout", "holdout2")
 COLUMNS = ["level", "name", "match", "tp", "fp", "fn", "support", "precision", "recall", "f1"]
 
 
