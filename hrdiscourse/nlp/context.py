@@ -17,10 +17,19 @@ from typing import Any
 import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
-from spacy.util import ensure_path, filter_spans
+from spacy.util import ensure_path, filter_spans, minibatch
 
 from .extensions import register_extensions
 from .matching import AnchoredMatcher
+from .stance import (
+    STANCE_REACH,
+    StanceModel,
+    shipped_stance_model,
+    stance_from_bytes,
+    stance_rows,
+    stance_to_bytes,
+    stance_units,
+)
 
 MODIFIER_LABELS = ("NEGATION", "HEDGE", "CRITICAL", "REPORTED_SPEECH")
 #: Dependency relations through which a span cannot be the content of a speech verb.
@@ -36,6 +45,19 @@ _NEGATING_PREFIXES = frozenset({"non", "anti", "de", "un", "counter"})
 #: for that language to be what the text rejects ("claims to support decriminalization").
 ALIGNED_CRITICAL_REACH = 4
 _SINGLE_OPEN = {"‘": "’"}
+
+
+@dataclass
+class _State:
+    """What the cue pass of one doc hands to the stance and ATTRIBUTION steps."""
+
+    doc: Doc
+    targets: list[Span]
+    cues: list[Cue]
+    cues_by_sent: dict[int, list[Cue]]
+    sent_of: list[int]
+    sents: list[Span]
+    terminators: list[Cue]
 
 
 @dataclass(frozen=True)
@@ -150,6 +172,9 @@ class ContextComponent:
         self.constraints: dict[str, dict[str, Any]] = {}
         self._matcher = AnchoredMatcher(self.vocab)
         self._cue_info: dict[int, dict[str, Any]] = {}
+        self.lang = nlp.lang
+        #: The learned passage stance for ``hrd_critical`` (English; see :mod:`.stance`).
+        self.stance: StanceModel | None = None
 
     # ------------------------------------------------------------------ data
     def initialize(
@@ -159,6 +184,7 @@ class ContextComponent:
         nlp: Language | None = None,
         cues: list[dict[str, Any]] | None = None,
         constraints: dict[str, dict[str, Any]] | None = None,
+        stance: StanceModel | str | None = "shipped",
     ) -> None:
         """Load the cues and the per-entry context constraints (replacing any present).
 
@@ -167,9 +193,16 @@ class ContextComponent:
             nlp: The pipeline (its tokenizer splits phrase cues).
             cues: Dicts with ``id``, ``label``, ``pattern``, ``direction``, ``scope``.
             constraints: ``{entry_id: {"requires": {"any", "window"}, "excludes": {...}}}``.
+            stance: The passage stance model for ``hrd_critical``: ``"shipped"`` (the
+                shipped English model; none for other languages), a
+                :class:`~hrdiscourse.nlp.stance.StanceModel`, or None (cues only).
         """
         if nlp is not None:
             self._make_doc = nlp.make_doc
+            self.lang = nlp.lang
+        if isinstance(stance, str):
+            stance = shipped_stance_model() if self.lang == "en" else None
+        self.stance = stance
         self.cues = []
         self._matcher = AnchoredMatcher(self.vocab)
         self._cue_info = {}
@@ -212,6 +245,20 @@ class ContextComponent:
 
     # ------------------------------------------------------------------ processing
     def __call__(self, doc: Doc) -> Doc:
+        state = self._rule_flags(doc)
+        if state is not None:
+            self._finish([state])
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterable[Doc]:
+        """Process a stream of docs; the stance model scores each batch in one call."""
+        for batch in minibatch(stream, size=batch_size):
+            states = [state for state in map(self._rule_flags, batch) if state is not None]
+            self._finish(states)
+            yield from batch
+
+    def _rule_flags(self, doc: Doc) -> _State | None:
+        """Apply the constraints and the cue flags; return what :meth:`_finish` needs."""
         sents = sentences(doc)
         sent_of = sentence_index(doc)
         for key in (self.mentions_key, self.signals_key):
@@ -223,7 +270,7 @@ class ContextComponent:
             doc.spans[key] = sorted(set(kept), key=lambda s: (s.start, s.end, s.label_, s.id_))
         targets = list(doc.spans[self.mentions_key]) + list(doc.spans[self.signals_key])
         if not targets:
-            return doc
+            return None
         cues = self._match_cues(doc)
         # A speech verb also ends a modifier's scope ('"... without conditions," said the peer worker').
         terminators = [c for c in cues if c.label in ("TERMINATION", "REPORTED_SPEECH")]
@@ -259,7 +306,56 @@ class ContextComponent:
                 span, si, critical_sents, weak_critical, cues_by_sent.get(si, []), sent_of, terminators
             )
             span._.hrd_speaker = find_speaker(span, sent, speech) if parsed else None
-        return doc
+        return _State(doc, targets, cues, cues_by_sent, sent_of, sents, terminators)
+
+    def _finish(self, states: list[_State]) -> None:
+        """The stance model (one batch for all ``states``), then the ATTRIBUTION hedges."""
+        if self.stance is not None:
+            self._apply_stance([st for st in states if len(st.doc.spans[self.mentions_key])])
+        for st in states:
+            self._attribution_hedges(st.targets, st.cues_by_sent, st.sent_of, st.sents, st.terminators)
+
+    def _attribution_hedges(
+        self,
+        targets: list[Span],
+        cues_by_sent: dict[int, list[Cue]],
+        sent_of: list[int],
+        sents: list[Span],
+        terminators: list[Cue],
+    ) -> None:
+        """Hedge a critical harm-reduction mention that reports someone else's naming.
+
+        ATTRIBUTION cues ("describes X as", "sold as", "talks about") distance the author
+        from the term only in critical text; in neutral reporting they do not hedge.
+        """
+        for span in targets:
+            if span.label_ != "HARM_REDUCTION" or span._.hrd_hedged or not span._.hrd_critical:
+                continue
+            si = sent_of[span.start]
+            cues = cues_by_sent.get(si, [])
+            near = [c for c in cues if c.label == "ATTRIBUTION" and not _overlaps(c, span)]
+            if near and self._modified(span, near, "ATTRIBUTION", terminators, sents[si] if sents else span):
+                span._.hrd_hedged = True
+
+    def _apply_stance(self, states: list[_State]) -> None:
+        """Decide ``hrd_critical`` with the passage stance model, one call for all ``states``.
+
+        Only the units (sentencizer sentences) that hold a span within ``STANCE_REACH`` units of
+        a harm-reduction mention are scored, in documents with a mention (the caller passes
+        only those).
+        """
+        if not states or self.stance is None:
+            return
+        built = [
+            stance_rows(st.doc, stance_units(st.doc), st.targets, st.cues, reach=STANCE_REACH)
+            for st in states
+        ]
+        proba = iter(self.stance.predict_proba([row for b in built for row in b.rows]))
+        for st, b in zip(states, built, strict=True):
+            by_unit = {u: next(proba) for u in b.units}
+            for span, unit in zip(st.targets, b.unit_of_span, strict=True):
+                if unit in by_unit:  # else too far from a mention: the cues decide
+                    span._.hrd_critical = self.stance.decide(span.label_, span._.hrd_critical, by_unit[unit])
 
     def _critical(
         self,
@@ -365,6 +461,7 @@ class ContextComponent:
         return {
             "cues": self.cues,
             "constraints": self.constraints,
+            "stance_meta": self.stance.meta if self.stance is not None else None,
             "cfg": {
                 "mentions_key": self.mentions_key,
                 "signals_key": self.signals_key,
@@ -377,26 +474,38 @@ class ContextComponent:
         self.mentions_key = cfg.get("mentions_key", self.mentions_key)
         self.signals_key = cfg.get("signals_key", self.signals_key)
         self.critical_window = cfg.get("critical_window", self.critical_window)
-        self.initialize(cues=state.get("cues", []), constraints=state.get("constraints", {}))
+        self.initialize(cues=state.get("cues", []), constraints=state.get("constraints", {}), stance=None)
 
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
-        """Serialize cues, constraints and settings."""
-        return srsly.msgpack_dumps(self._state())
+        """Serialize cues, constraints, settings and the stance model (skops bytes)."""
+        state = self._state()
+        state["stance_skops"] = stance_to_bytes(self.stance) if self.stance is not None else None
+        return srsly.msgpack_dumps(state)
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> ContextComponent:
         """Load what :meth:`to_bytes` wrote."""
-        self._load_state(srsly.msgpack_loads(bytes_data))
+        state = srsly.msgpack_loads(bytes_data)
+        self._load_state(state)
+        if state.get("stance_skops") is not None and state.get("stance_meta") is not None:
+            self.stance = stance_from_bytes(state["stance_skops"], state["stance_meta"])
         return self
 
     def to_disk(self, path: Any, *, exclude: Iterable[str] = ()) -> None:
-        """Write ``context.json`` (cues, constraints, settings) into ``path``."""
+        """Write ``context.json`` (cues, constraints, settings) and ``stance.skops`` into ``path``."""
         path = ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)
         srsly.write_json(path / "context.json", self._state())
+        if self.stance is not None:
+            (path / "stance.skops").write_bytes(stance_to_bytes(self.stance))
 
     def from_disk(self, path: Any, *, exclude: Iterable[str] = ()) -> ContextComponent:
         """Load what :meth:`to_disk` wrote."""
-        self._load_state(srsly.read_json(ensure_path(path) / "context.json"))
+        path = ensure_path(path)
+        state = srsly.read_json(path / "context.json")
+        self._load_state(state)
+        if state.get("stance_meta") is not None and (path / "stance.skops").is_file():
+            where = str(path / "stance.skops")
+            self.stance = stance_from_bytes((path / "stance.skops").read_bytes(), state["stance_meta"], where)
         return self
 
 

@@ -1,0 +1,154 @@
+"""The passage stance model behind ``hrd_critical`` and the ATTRIBUTION hedges of hrd_context."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import spacy
+
+from hrdiscourse.nlp import factories
+from hrdiscourse.nlp.pipeline import add_hrd_pipes
+from hrdiscourse.nlp.stance import (
+    STANCE_PATH,
+    StanceModel,
+    load_stance_model,
+    stance_rows,
+    stance_units,
+)
+
+CRITICAL = [
+    "An exit fund relabelled as harm reduction is still an exit fund.",
+    'Reminder: a "harm reduction" program that shares client names with police is a police program. '
+    "Full stop.",
+]
+NOT_CRITICAL = [
+    "The ministry said the grant will expand a harm-reduction program that helps women exit the sex trade.",
+    "Officers will now carry naloxone as part of the service's harm reduction strategy.",
+]
+
+
+@pytest.fixture(scope="module")
+def blank_nlp():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return add_hrd_pipes(nlp)
+
+
+def _flags(doc, flag="critical"):
+    key = ("hrd_mentions", "hrd_signals")
+    return [(s.text, getattr(s._, f"hrd_{flag}")) for k in key for s in doc.spans[k]]
+
+
+def test_stance_shipped_model_and_sidecar():
+    model = load_stance_model()
+    meta = json.loads(STANCE_PATH.with_suffix(".json").read_text())
+    assert model.meta == meta
+    assert {"threshold", "combine", "aligned", "C", "cv_critical_f1", "training_data_sha256"} <= set(meta)
+    assert 0.0 < model.threshold < 1.0
+
+
+def test_stance_is_loaded_for_english_only(blank_nlp):
+    assert blank_nlp.get_pipe("hrd_context").stance is not None
+    fr = spacy.blank("fr")
+    fr.add_pipe("sentencizer")
+    add_hrd_pipes(fr, language="fr")
+    assert fr.get_pipe("hrd_context").stance is None
+
+
+@pytest.mark.parametrize("text", CRITICAL)
+def test_stance_marks_critical_passages(blank_nlp, text):
+    doc = blank_nlp(text)
+    mentions = list(doc.spans["hrd_mentions"])
+    assert mentions and all(m._.hrd_critical for m in mentions), _flags(doc)
+
+
+@pytest.mark.parametrize("text", NOT_CRITICAL)
+def test_stance_leaves_approving_passages_alone(blank_nlp, text):
+    doc = blank_nlp(text)
+    assert not any(flag for _, flag in _flags(doc)), _flags(doc)
+
+
+def test_stance_skips_documents_without_a_mention(blank_nlp):
+    context = blank_nlp.get_pipe("hrd_context")
+    text = "Police will arrest traffickers and rescue victims, the minister said."
+    with_model = _flags(blank_nlp(text))
+    saved, context.stance = context.stance, None
+    try:
+        assert _flags(blank_nlp(text)) == with_model
+    finally:
+        context.stance = saved
+
+
+def test_stance_units_ignore_the_parser():
+    nlp = spacy.blank("en")
+    doc = nlp("First sentence here. Second one! And a third")
+    assert stance_units(doc) == [(0, 4), (4, 7), (7, 10)]
+    assert stance_units(nlp("")) == []
+
+
+def test_stance_rows_are_one_per_unit_with_a_span(blank_nlp):
+    doc = blank_nlp("Nothing here. Police said harm reduction includes exit programs. Weather was fine.")
+    context = blank_nlp.get_pipe("hrd_context")
+    targets = list(doc.spans["hrd_mentions"]) + list(doc.spans["hrd_signals"])
+    built = stance_rows(doc, stance_units(doc), targets, context._match_cues(doc))
+    assert built.units == [1] and set(built.unit_of_span) == {1}
+    sent, ctx, abstract, cues = built.rows[0]
+    assert "harm reduction" in sent and "Nothing here." in ctx and "__hr" in abstract
+    assert "span_hr" in cues.split()
+
+
+@pytest.mark.parametrize("text", CRITICAL + NOT_CRITICAL)
+def test_stance_round_trips_to_disk_and_bytes(blank_nlp, tmp_path, text):
+    blank_nlp.to_disk(tmp_path / "pipe")
+    loaded = spacy.load(tmp_path / "pipe")
+    assert loaded.get_pipe("hrd_context").stance is not None
+    assert _flags(loaded(text)) == _flags(blank_nlp(text))
+    context = blank_nlp.get_pipe("hrd_context")
+    other = factories.make_context(blank_nlp, "copy", "hrd_mentions", "hrd_signals", 1)
+    other.from_bytes(context.to_bytes())
+    assert other.stance is not None and other.stance.meta == context.stance.meta
+
+
+def test_stance_decide_combines_rules_and_model():
+    orr = StanceModel(None, {"threshold": 0.5, "combine": "or", "aligned": "rule"})
+    assert orr.decide("HARM_REDUCTION", True, 0.1) and orr.decide("POLICE", False, 0.6)
+    assert not orr.decide("ALIGNED_AGENCY", False, 0.9)
+    model = StanceModel(None, {"threshold": 0.5, "combine": "model", "aligned": "model"})
+    assert not model.decide("HARM_REDUCTION", True, 0.1) and model.decide("ALIGNED_AGENCY", False, 0.9)
+
+
+@pytest.mark.parametrize(
+    "text, hedged",
+    [
+        (
+            "The RCMP describes its human-trafficking awareness work in massage parlours as harm "
+            "reduction. Workers describe it as harassment.",
+            True,
+        ),
+        ("The vaping company describes its new device as harm reduction for adult smokers.", False),
+    ],
+)
+def test_attribution_hedges_only_critical_mentions(blank_nlp, text, hedged):
+    doc = blank_nlp(text)
+    mention = doc.spans["hrd_mentions"][0]
+    assert mention._.hrd_hedged is hedged and mention._.hrd_critical is hedged
+
+
+@pytest.mark.slow
+def test_stance_retraining_reproduces_the_shipped_model(tmp_path):
+    from hrdiscourse.nlp.stance_training import retrain
+
+    shipped = load_stance_model()
+    model = retrain(out=tmp_path / "stance.skops", cv=False)
+    texts = CRITICAL + NOT_CRITICAL
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    add_hrd_pipes(nlp)
+    context = nlp.get_pipe("hrd_context")
+    rows = []
+    for doc in nlp.pipe(texts):
+        targets = list(doc.spans["hrd_mentions"]) + list(doc.spans["hrd_signals"])
+        rows += stance_rows(doc, stance_units(doc), targets, context._match_cues(doc)).rows
+    assert model.predict_proba(rows) == pytest.approx(shipped.predict_proba(rows), abs=0.05)
+    assert (tmp_path / "stance.json").is_file()
