@@ -16,7 +16,13 @@ read-only, ``--ref`` default ``HEAD``); by default the files a speed change touc
 .venv/bin/python benchmarks/check_identical.py --ref d0806b1^      # vs the speed files before a commit
 .venv/bin/python benchmarks/check_identical.py --save /tmp/before   # keep the checkout's outputs
 .venv/bin/python benchmarks/check_identical.py --against /tmp/before  # compare with kept outputs
+.venv/bin/python benchmarks/check_identical.py --trees /tmp/ref /tmp/new  # two trees of runs
 ```
+
+``--trees A B`` compares every ``documents.jsonl`` (and ``errors.jsonl``) found under ``A``
+with the file at the same relative path under ``B``, e.g. the outputs of ``hrdiscourse
+analyze`` in each mode (fast, default, full) over several corpora
+(``A/<mode>/<corpus>/documents.jsonl``), recorded before and after a change.
 """
 
 from __future__ import annotations
@@ -108,20 +114,41 @@ def compare(a: Path, b: Path) -> list[str]:
     """Differences between the ``documents.jsonl`` of two output folders (per mode)."""
     problems = []
     for mode in MODES:
-        la = (a / mode / "documents.jsonl").read_text(encoding="utf-8").splitlines()
-        lb = (b / mode / "documents.jsonl").read_text(encoding="utf-8").splitlines()
-        if len(la) != len(lb):
-            problems.append(f"{mode}: {len(la)} lines vs {len(lb)} lines")
-        for n, (x, y) in enumerate(zip(la, lb, strict=False), 1):
-            dx, dy = _strip(json.loads(x)), _strip(json.loads(y))
-            if dx != dy:
-                keys = sorted(k for k in set(dx) | set(dy) if dx.get(k) != dy.get(k))
-                problems.append(f"{mode}: line {n} ({dx.get('doc_id')}) differs in {keys}")
-        ea = (a / mode / "errors.jsonl").read_text(encoding="utf-8")
-        eb = (b / mode / "errors.jsonl").read_text(encoding="utf-8")
-        if ea != eb:
-            problems.append(f"{mode}: errors.jsonl differs")
-        print(f"{mode}: compared {min(len(la), len(lb))} documents")
+        problems += _compare_files(a / mode, b / mode, mode)
+    return problems
+
+
+def _compare_files(da: Path, db: Path, name: str) -> list[str]:
+    problems = []
+    la = (da / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    lb = (db / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    if len(la) != len(lb):
+        problems.append(f"{name}: {len(la)} lines vs {len(lb)} lines")
+    for n, (x, y) in enumerate(zip(la, lb, strict=False), 1):
+        dx, dy = _strip(json.loads(x)), _strip(json.loads(y))
+        if dx != dy:
+            keys = sorted(k for k in set(dx) | set(dy) if dx.get(k) != dy.get(k))
+            problems.append(f"{name}: line {n} ({dx.get('doc_id')}) differs in {keys}")
+    ea, eb = da / "errors.jsonl", db / "errors.jsonl"
+    if ea.exists() != eb.exists() or (
+        ea.exists() and ea.read_text(encoding="utf-8") != eb.read_text(encoding="utf-8")
+    ):
+        problems.append(f"{name}: errors.jsonl differs")
+    print(f"{name}: compared {min(len(la), len(lb))} documents")
+    return problems
+
+
+def compare_trees(a: Path, b: Path) -> list[str]:
+    """Differences between every ``documents.jsonl`` under ``a`` and its namesake under ``b``."""
+    problems = []
+    runs = sorted(p.parent.relative_to(a) for p in a.rglob("documents.jsonl"))
+    if not runs:
+        return [f"{a}: no documents.jsonl found"]
+    for rel in runs:
+        if not (b / rel / "documents.jsonl").exists():
+            problems.append(f"{rel}: missing in {b}")
+            continue
+        problems += _compare_files(a / rel, b / rel, str(rel))
     return problems
 
 
@@ -133,8 +160,17 @@ def main(argv: list[str] | None = None) -> int:
         "--from-git", nargs="*", default=list(SPEED_FILES), help="files reverted in the reference"
     )
     parser.add_argument("--ref", default="HEAD", help="commit the --from-git files are taken from")
+    parser.add_argument(
+        "--trees", nargs=2, type=Path, metavar=("REF", "NEW"), help="compare two trees of kept run outputs"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.trees:
+        problems = compare_trees(*args.trees)
+        for p in problems[:50]:
+            print(p)
+        print("IDENTICAL" if not problems else f"{len(problems)} DIFFERENCES")
+        return 0 if not problems else 1
     if args.child:
         root, out, mode, *inputs = args.child
         _child(root, inputs, out, mode)

@@ -150,7 +150,7 @@ class Analyzer:
         """The result dict of one processed ``Doc`` (see ``docs/schema.md``)."""
         from .nlp.serialize import doc_to_dict
 
-        return self.result_from_spans(doc_to_dict(doc), record, language=language)
+        return self.result_from_spans(doc_to_dict(doc, record.text), record, language=language)
 
     def result_from_spans(
         self, spans: dict[str, Any], record: Record, *, language: str | None = None
@@ -159,48 +159,77 @@ class Analyzer:
 
         ``language`` is the language the record was analysed in (default: its metadata).
         """
-        from .classify import label_document
+        return self.results_from_spans([spans], [record], language=language)[0]
+
+    def results_from_spans(
+        self, spans: list[dict[str, Any]], records: list[Record], *, language: str | None = None
+    ) -> list[dict[str, Any]]:
+        """:meth:`result_from_spans` for many records; the label model runs once per strategy."""
+        from .classify import label_documents
         from .reports.citations import annotate, format_citation
 
-        res = meta_fields(record)
-        if language:
-            res["language"] = language
-        res.update(spans)
-        res["text"] = record.text
-        strategy = LANGUAGE_STRATEGY.get(str(res.get("language")))
-        res.update(label_document(res, strategy=strategy) if strategy else label_document(res))
-        res["citation"] = format_citation(res, lang=res.get("language") or "en")
-        res["annotation"] = annotate(res) if res["label"] != "none" else ""
-        res["model"], res["lexicons"] = self._versions(res["language"])
-        return res
+        results = []
+        by_strategy: dict[str | None, list[int]] = {}
+        for i, (doc_spans, record) in enumerate(zip(spans, records, strict=True)):
+            res = meta_fields(record)
+            if language:
+                res["language"] = language
+            res.update(doc_spans)
+            res["text"] = record.text
+            results.append(res)
+            by_strategy.setdefault(LANGUAGE_STRATEGY.get(str(res.get("language"))), []).append(i)
+        for strategy, indexes in by_strategy.items():
+            group = [results[i] for i in indexes]
+            labels = label_documents(group, strategy=strategy) if strategy else label_documents(group)
+            for res, label in zip(group, labels, strict=True):
+                res.update(label)
+        for res in results:
+            res["citation"] = format_citation(res, lang=res.get("language") or "en")
+            res["annotation"] = annotate(res) if res["label"] != "none" else ""
+            res["model"], res["lexicons"] = self._versions(res["language"])
+        return results
 
-    def _warm_tokenizers(self, part: list[Record], lang: str, pipelines: list[Any]) -> None:
-        """Tokenize the first :data:`WARM_CHARS` characters of a language outside any memory zone."""
+    def _warm_tokenizers(self, part: list[Record], lang: str, pipelines: list[Any]) -> list[Any]:
+        """Tokenize the first :data:`WARM_CHARS` characters of a language outside any memory zone.
+
+        Returns, for each record of ``part``, the Doc the first pipeline's tokenizer made of
+        it (None when it was not warmed): the caller processes that Doc instead of
+        tokenizing the text a second time (the tokens are the same).
+        """
+        docs: list[Any] = [None] * len(part)
         left = self._warm_left.get(lang, WARM_CHARS)
         if left <= 0:
-            return
-        for rec in part:
+            return docs
+        for i, rec in enumerate(part):
             if left <= 0:
                 break
-            for nlp in pipelines:
+            for k, nlp in enumerate(pipelines):
                 if len(rec.text) <= nlp.max_length:
-                    nlp.make_doc(rec.text)
+                    doc = nlp.make_doc(rec.text)
+                    if k == 0:
+                        docs[i] = doc
             left -= len(rec.text)
         self._warm_left[lang] = left
+        return docs
 
     def _analyze_part(self, part: list[Record], lang: str, batch_size: int) -> list[dict[str, Any]]:
         nlp, twopass = self._engine(lang)
-        self._warm_tokenizers(part, lang, [twopass.fast, twopass.full] if twopass is not None else [nlp])
+        warmed = self._warm_tokenizers(
+            part, lang, [twopass.fast, twopass.full] if twopass is not None else [nlp]
+        )
+        inputs = [rec.text if doc is None else doc for rec, doc in zip(part, warmed, strict=True)]
+        del warmed
         if twopass is not None:
             with twopass.memory_zone():
-                merged = twopass.pipe([rec.text for rec in part], batch_size=batch_size)
-                return [
-                    self.result_from_spans(spans, rec, language=lang)
-                    for rec, spans in zip(part, merged, strict=True)
-                ]
-        with nlp.memory_zone():
-            docs = nlp.pipe((rec.text for rec in part), batch_size=batch_size)
-            return [self.result(doc, rec, language=lang) for rec, doc in zip(part, docs, strict=True)]
+                merged = list(twopass.pipe(inputs, batch_size=batch_size))
+        else:
+            from .nlp.serialize import doc_to_dict
+
+            with nlp.memory_zone():
+                docs = nlp.pipe(inputs, batch_size=batch_size)
+                merged = [doc_to_dict(doc, rec.text) for rec, doc in zip(part, docs, strict=True)]
+        # plain dicts from here on: labels, citations and versions outside the memory zone
+        return self.results_from_spans(merged, part, language=lang)
 
     def _analyze_one(self, record: Record, lang: str) -> dict[str, Any] | Rejected:
         """Analyse one record alone; an exception becomes a :class:`Rejected` with its reason."""

@@ -163,9 +163,147 @@ def _prefiltered(pattern: re.Pattern[str]) -> re.Pattern[str]:
         return pattern
 
 
+# --- case-insensitive counting without re.IGNORECASE ---------------------------------------
+# Under re.IGNORECASE, sre compares every character through its lowercase mapping and cannot
+# use its fast first-character checks, so the cue patterns scanned a news text about five
+# times slower than a case-sensitive pattern does. Both sides are folded instead: each
+# character becomes one representative of its re.IGNORECASE class (its lowercase, or the
+# smallest member when sre treats several lowercase characters as one: i/ı, s/ſ, ...), and a
+# case-sensitive copy of the pattern runs over the folded text. One character for one, so
+# offsets do not move; the matches are the same.
+
+_WORD_CLASSES = (re.compile(r"\w"), re.compile(r"\s"), re.compile(r"\d"))
+#: Folded code point of every character met whose fold differs from it.
+_FOLD: dict[int, int] = {}
+#: Characters already examined, and those whose fold is in another \w/\s/\d class than
+#: themselves (a text holding one is scanned with the original pattern).
+_FOLD_SEEN: set[str] = set()
+_FOLD_UNSAFE: set[str] = set()
+_SAFE_OPS = frozenset(
+    {
+        "LITERAL",
+        "NOT_LITERAL",
+        "IN",
+        "NEGATE",
+        "CATEGORY",
+        "BRANCH",
+        "SUBPATTERN",
+        "MAX_REPEAT",
+        "MIN_REPEAT",
+        "POSSESSIVE_REPEAT",
+        "AT",
+        "ASSERT",
+        "ASSERT_NOT",
+        "ANY",
+        "ATOMIC_GROUP",
+    }
+)
+
+
+def _fold_code(cp: int) -> int:
+    """The representative of ``chr(cp)``'s class under re.IGNORECASE (Unicode, no LOCALE)."""
+    import _sre
+    import re._casefix as casefix  # the stdlib's table of extra case equivalences (Python >= 3.11)
+
+    lower = _sre.unicode_tolower(cp)
+    return min((lower, *casefix._EXTRA_CASES.get(lower, ())))
+
+
+def _fold_text(text: str) -> str | None:
+    """``text`` with every character folded, or None when folding could change a match."""
+    if text.isascii():
+        return text.lower()  # the folds of ASCII characters are their lowercase
+    chars = set(text)
+    new = chars - _FOLD_SEEN
+    for ch in new:
+        folded = _fold_code(ord(ch))
+        if folded != ord(ch):
+            import _sre
+
+            _FOLD[ord(ch)] = folded
+            # \b, \w, \s, \d must see the same class in the folded character (sre tests
+            # classes on the lowercase under IGNORECASE)
+            forms = (ch, chr(folded), chr(_sre.unicode_tolower(ord(ch))))
+            if any(len({bool(c.match(f)) for f in forms}) > 1 for c in _WORD_CLASSES):
+                _FOLD_UNSAFE.add(ch)
+        _FOLD_SEEN.add(ch)
+    if _FOLD_UNSAFE and not chars.isdisjoint(_FOLD_UNSAFE):
+        return None
+    return text.translate(_FOLD)
+
+
+def _safe_ops(items: Any) -> bool:
+    """Whether a parsed pattern uses only operations whose IGNORECASE matching is a
+    comparison of folded characters (no ranges, back-references or scoped flags)."""
+    import re._parser as sre
+
+    for op, arg in items:
+        if str(op) not in _SAFE_OPS:
+            return False
+        if op is sre.IN:
+            subs = [arg]
+        elif op is sre.SUBPATTERN:
+            if arg[1] or arg[2]:
+                return False
+            subs = [arg[3]]
+        elif op is sre.BRANCH:
+            subs = list(arg[1])
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            subs = [arg[2]]
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            subs = [arg[1]]
+        elif op is sre.ATOMIC_GROUP:
+            subs = [arg]
+        else:
+            continue
+        if not all(_safe_ops(sub) for sub in subs):
+            return False
+    return True
+
+
+@lru_cache(maxsize=16)
+def _folded_pattern(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """The case-sensitive pattern that finds on folded text what ``pattern`` finds on the
+    original, or None when there is none to trust.
+
+    The source is folded character by character; that is only done when every character
+    it changes is a literal: none follows a backslash (``\\B``, ``\\S``...), the pattern has no
+    group names or inline flags, and its operations are all in :data:`_SAFE_OPS`.
+    """
+    import re._parser as sre
+
+    flags, source = pattern.flags, pattern.pattern
+    if not isinstance(source, str) or not flags & re.I or flags & (re.A | re.L):
+        return None
+    if re.search(r"\(\?(?:[A-Za-z]|<[A-Za-z_])", source):
+        return None  # group names, inline flags
+    folded = "".join(chr(_fold_code(ord(c))) for c in source)
+    escaped = False
+    for original, new in zip(source, folded, strict=True):
+        if original != new and escaped:
+            return None
+        escaped = original == "\\" and not escaped
+    try:
+        if not _safe_ops(sre.parse(source, flags)):
+            return None
+        return re.compile(folded, flags & ~re.I)
+    except (TypeError, IndexError, re.error):
+        return None
+
+
+@lru_cache(maxsize=4)
+def _folded_text(text: str) -> str | None:
+    return _fold_text(text)
+
+
 @lru_cache(maxsize=8)
 def _count(pattern: re.Pattern[str], text: str) -> int:
     """``len(pattern.findall(text))``; the rules and the features scan the same texts."""
+    folded = _folded_pattern(pattern)
+    if folded is not None:
+        folded_text = _folded_text(text)
+        if folded_text is not None:
+            return len(folded.findall(folded_text))
     return len(_prefiltered(pattern).findall(text))
 
 
@@ -597,6 +735,22 @@ def baseline_label(result: Mapping[str, Any]) -> str:
 # --- model -----------------------------------------------------------------------------
 
 
+def _rows(
+    results: Sequence[Mapping[str, Any]],
+    *,
+    with_rules: bool,
+    outcomes: Sequence[RuleOutcome | None] | None = None,
+) -> list[dict[str, Any]]:
+    """The model's input rows (``feats``, ``context``); ``outcomes`` as in :func:`_frame`."""
+    rows = []
+    for i, r in enumerate(results):
+        feats = featurize(r)
+        if with_rules:
+            feats.update(rule_features(r, outcomes[i] if outcomes is not None else None))
+        rows.append({"feats": feats, "context": hr_context(r)})
+    return rows
+
+
 def _frame(
     results: Sequence[Mapping[str, Any]],
     *,
@@ -606,12 +760,7 @@ def _frame(
     """The model's input table; ``outcomes`` are the rule outcomes when already known."""
     import pandas as pd
 
-    rows = []
-    for i, r in enumerate(results):
-        feats = featurize(r)
-        if with_rules:
-            feats.update(rule_features(r, outcomes[i] if outcomes is not None else None))
-        rows.append({"feats": feats, "context": hr_context(r)})
+    rows = _rows(results, with_rules=with_rules, outcomes=outcomes)
     return pd.DataFrame(rows, columns=["feats", "context"])
 
 
@@ -656,12 +805,41 @@ class LabelModel:
         # get_feature_names_out rebuilds the vocabulary list on every call
         return [str(n) for n in self.pipeline.named_steps["features"].get_feature_names_out()]
 
+    @cached_property
+    def _direct(self) -> list[tuple[str, Any]] | None:
+        """``(column, fitted transformer)`` of the ColumnTransformer when :meth:`transform`
+        may call them itself, else None.
+
+        The ColumnTransformer's own ``transform`` builds a DataFrame, validates it, and
+        dispatches through joblib: a few milliseconds per document, more than the features
+        themselves. Called directly, the transformers give the same blocks, stacked by the
+        ColumnTransformer's own ``_hstack``, so the matrix is the same.
+        """
+        ct = self.pipeline.named_steps["features"]
+        fitted = [
+            t for t in getattr(ct, "transformers_", []) if not (isinstance(t[1], str) and t[1] == "drop")
+        ]
+        if (
+            not getattr(ct, "sparse_output_", False)
+            or not hasattr(ct, "_hstack")
+            or getattr(ct, "remainder", None) != "drop"
+            or [col for _, _, col in fitted] != ["feats", "context"]
+            or any(isinstance(t, str) for _, t, _ in fitted)
+        ):
+            return None
+        return [(col, t) for _, t, col in fitted]
+
     def transform(
         self, results: Sequence[Mapping[str, Any]], outcomes: Sequence[RuleOutcome | None] | None = None
     ) -> Any:
         """The model's feature matrix (sparse) of ``results``; ``outcomes`` as in :func:`_frame`."""
-        frame = _frame(results, with_rules=self.with_rules, outcomes=outcomes)
-        return self.pipeline.named_steps["features"].transform(frame)
+        direct = self._direct
+        if direct is None:
+            frame = _frame(results, with_rules=self.with_rules, outcomes=outcomes)
+            return self.pipeline.named_steps["features"].transform(frame)
+        rows = _rows(results, with_rules=self.with_rules, outcomes=outcomes)
+        blocks = [t.transform([row[col] for row in rows]) for col, t in direct]
+        return self.pipeline.named_steps["features"]._hstack(blocks, n_samples=len(rows))
 
     def predict_proba(self, results: Sequence[Mapping[str, Any]], *, X: Any = None) -> list[dict[str, float]]:
         """A probability for every label (labels unseen in training get 0).
@@ -988,17 +1166,50 @@ def label_document(
         ``none`` it says ``no harm-reduction framing found``; otherwise it holds the
         rule that fired and, when the model decided, its top feature weights.
     """
+    return label_documents([result], model=model, strategy=strategy)[0]
+
+
+def _uses_model(outcome: RuleOutcome, strategy: str) -> bool:
+    return strategy != "rules" and not (strategy == "hybrid" and outcome.label == "none")
+
+
+def label_documents(
+    results: Sequence[Mapping[str, Any]], *, model: LabelModel | None = None, strategy: str = STRATEGY
+) -> list[dict[str, Any]]:
+    """:func:`label_document` for many documents, the model run once over all of them.
+
+    The same labels, scores and evidence as one call per document: the feature rows, the
+    probabilities and the feature weights of a document do not depend on the others.
+    """
     if strategy not in STRATEGIES:
         raise ConfigError(f"strategy {strategy!r} is unknown; expected one of {', '.join(STRATEGIES)}.")
-    outcome = rule_label(result)
-    if model is None and strategy != "rules" and not (strategy == "hybrid" and outcome.label == "none"):
+    outcomes = [rule_label(r) for r in results]
+    if model is None and any(_uses_model(o, strategy) for o in outcomes):
         model = _shipped_model()
-    X = None
-    proba = None
+    rows: dict[int, tuple[Any, Mapping[str, float]]] = {}
     if model is not None and strategy != "rules":
         # one feature matrix for the probabilities and the evidence weights
-        X = model.transform([result], [outcome])
-        proba = model.predict_proba([result], X=X)[0]
+        todo = [i for i, o in enumerate(outcomes) if _uses_model(o, strategy)]
+        if todo:
+            X = model.transform([results[i] for i in todo], [outcomes[i] for i in todo]).tocsr()
+            probas = model.predict_proba([results[i] for i in todo], X=X)
+            for k, i in enumerate(todo):
+                rows[i] = (X[k : k + 1], probas[k])
+    return [
+        _decide(result, outcome, model, strategy, *rows.get(i, (None, None)))
+        for i, (result, outcome) in enumerate(zip(results, outcomes, strict=True))
+    ]
+
+
+def _decide(
+    result: Mapping[str, Any],
+    outcome: RuleOutcome,
+    model: LabelModel | None,
+    strategy: str,
+    X: Any,
+    proba: Mapping[str, float] | None,
+) -> dict[str, Any]:
+    """The label, scores and evidence of one document from its rule outcome and model row."""
     label, scores, source = _combine(strategy, outcome, proba, result)
     if label == "none":
         evidence = [

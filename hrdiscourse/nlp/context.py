@@ -45,6 +45,9 @@ _NEGATING_PREFIXES = frozenset({"non", "anti", "de", "un", "counter"})
 #: for that language to be what the text rejects ("claims to support decriminalization").
 ALIGNED_CRITICAL_REACH = 4
 _SINGLE_OPEN = {"‘": "’"}
+_CLOSING = {**_DOUBLE_OPEN, **_SINGLE_OPEN}
+#: Every character :func:`quote_regions` acts on (openers, closers, straight quotes).
+_QUOTE_CHARS = re.compile("[" + re.escape("\"'" + "".join(_CLOSING) + "".join(_CLOSING.values())) + "]")
 
 
 @dataclass
@@ -104,7 +107,9 @@ def quote_regions(text: str) -> list[tuple[int, int]]:
         open_double: int | None = None
         stack: list[tuple[str, int]] = []
         open_single: int | None = None
-        for i, ch in enumerate(para):
+        # Only quotation marks change the state: visit those, not every character.
+        for m in _QUOTE_CHARS.finditer(para):
+            i, ch = m.start(), m.group()
             if ch == '"':
                 if open_double is None:
                     open_double = i
@@ -113,7 +118,7 @@ def quote_regions(text: str) -> list[tuple[int, int]]:
                     open_double = None
             elif ch in _DOUBLE_OPEN or ch in _SINGLE_OPEN:
                 stack.append((ch, i))
-            elif stack and ch == {**_DOUBLE_OPEN, **_SINGLE_OPEN}.get(stack[-1][0]):
+            elif stack and ch == _CLOSING.get(stack[-1][0]):
                 if ch == "’" and i + 1 < len(para) and para[i + 1].isalpha():
                     continue  # an apostrophe (don’t, worker’s)
                 _, start = stack.pop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from spacy.attrs import LOWER, ORTH
 from spacy.matcher import Matcher
 from spacy.pipeline.span_ruler import SpanRuler
@@ -60,6 +61,26 @@ def _values(token: dict[str, Any], vocab: Vocab) -> _Check | None:
     return attr == "LOWER", frozenset(vocab.strings.add(v) for v in items)
 
 
+def _unrepeat(pattern: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Rewrite a leading ``*``/``+`` token so that every variant starts with one plain token.
+
+    ``A* rest`` matches what ``rest`` and ``A A* rest`` match together, ``A+ rest`` what
+    ``A A* rest`` matches; the variants can then be anchored on ``A``'s values instead of
+    running a ``Matcher`` from every token of the document. Only done when ``rest`` has a
+    required token (else the pattern could match nothing at all and stays as it is).
+    """
+    if len(pattern) < 2 or pattern[0].get("OP") not in ("*", "+"):
+        return [pattern]
+    rest = pattern[1:]
+    if not any(t.get("OP", "1") in ("1", "+") for t in rest):
+        return [pattern]
+    one = {k: v for k, v in pattern[0].items() if k != "OP"}
+    variants = [[one, {**one, "OP": "*"}, *rest]]
+    if pattern[0]["OP"] == "*":
+        variants = _unrepeat(rest) + variants
+    return variants
+
+
 def _next_token(variant: list[dict[str, Any]], vocab: Vocab) -> list[_Check] | None:
     """What the token after the anchor must be for ``variant`` to match, or None if unknown.
 
@@ -85,9 +106,23 @@ class _Anchor:
     ``fixed`` patterns (every token required, each a plain ``LOWER``/``ORTH`` test) are
     compared in Python; the others run through a small ``Matcher`` on a window of
     ``width`` tokens, and only when the next token can start them (``gate``).
+
+    ``next_lower``/``next_orth`` hold every value the token after the anchor may have for
+    any of its patterns to match (fixed or not); when ``open`` is False, an occurrence
+    whose next token has none of them is skipped without calling :meth:`match`.
     """
 
-    __slots__ = ("width", "fixed", "matcher", "gate_lower", "gate_orth", "gated")
+    __slots__ = (
+        "width",
+        "fixed",
+        "matcher",
+        "gate_lower",
+        "gate_orth",
+        "gated",
+        "next_lower",
+        "next_orth",
+        "open",
+    )
 
     def __init__(self) -> None:
         self.width = 0
@@ -96,12 +131,20 @@ class _Anchor:
         self.gate_lower: set[int] = set()
         self.gate_orth: set[int] = set()
         self.gated = True
+        self.next_lower: set[int] = set()
+        self.next_orth: set[int] = set()
+        self.open = False
 
     def add(self, key: int, variant: list[dict[str, Any]], vocab: Vocab, max_tokens: int) -> None:
         self.width = max(self.width, _max_width(variant, max_tokens))
         rest = [_values(t, vocab) if t.get("OP", "1") == "1" else None for t in variant[1:]]
         if all(c is not None for c in rest):
             self.fixed.append((key, tuple(rest)))  # type: ignore[arg-type]
+            if not rest:
+                self.open = True  # a one-token pattern matches whatever follows
+            else:
+                is_lower, allowed = rest[0]  # type: ignore[misc]
+                (self.next_lower if is_lower else self.next_orth).update(allowed)
             return
         if self.matcher is None:
             self.matcher = Matcher(vocab)
@@ -109,9 +152,11 @@ class _Anchor:
         nxt = _next_token(variant, vocab)
         if nxt is None:
             self.gated = False
+            self.open = True
             return
         for is_lower, allowed in nxt:
             (self.gate_lower if is_lower else self.gate_orth).update(allowed)
+            (self.next_lower if is_lower else self.next_orth).update(allowed)
 
     def match(
         self,
@@ -164,6 +209,7 @@ class AnchoredMatcher:
         self._orth: dict[int, _Anchor] = {}
         self._fallback = Matcher(vocab)
         self._keys: set[int] = set()
+        self._anchor_keys: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -178,7 +224,8 @@ class AnchoredMatcher:
         """Add token patterns under ``key`` (a string or its hash)."""
         key = self._key(key)
         self._keys.add(key)
-        for pattern in patterns:
+        self._anchor_keys = None
+        for pattern in (v for p in patterns for v in _unrepeat(p)):
             for variant in anchor_variants(pattern):
                 first = variant[0]
                 plain = {k: v for k, v in first.items() if k != "OP"}
@@ -199,16 +246,31 @@ class AnchoredMatcher:
             offset, doc_ = 0, doc
         found: set[tuple[int, int, int]] = set()
         if len(doc_) and (self._lower or self._orth):
-            # Token attributes as plain ints: no Token object per token.
+            if self._anchor_keys is None:
+                self._anchor_keys = (
+                    np.array(sorted(self._lower), dtype=np.uint64),
+                    np.array(sorted(self._orth), dtype=np.uint64),
+                )
+            # Token attributes as plain ints: no Token object per token; numpy finds the
+            # positions holding an anchor value, Python looks only at those.
             arr = doc_.to_array([LOWER, ORTH])
             lowers, orths = arr[:, 0].tolist(), arr[:, 1].tolist()
-            for table, values in ((self._lower, lowers), (self._orth, orths)):
+            n = len(lowers)
+            for table, keys, column, values in (
+                (self._lower, self._anchor_keys[0], arr[:, 0], lowers),
+                (self._orth, self._anchor_keys[1], arr[:, 1], orths),
+            ):
                 if not table:
                     continue
-                for i, value in enumerate(values):
-                    anchor = table.get(value)
-                    if anchor is not None:
-                        anchor.match(doc_, i, lowers, orths, offset, found)
+                at = np.minimum(np.searchsorted(keys, column), len(keys) - 1)
+                for i in np.flatnonzero(keys[at] == column).tolist():
+                    anchor = table[values[i]]
+                    if not anchor.open and (
+                        i + 1 >= n
+                        or (lowers[i + 1] not in anchor.next_lower and orths[i + 1] not in anchor.next_orth)
+                    ):
+                        continue  # no pattern of this anchor can go on with the next token
+                    anchor.match(doc_, i, lowers, orths, offset, found)
         if len(self._fallback):
             found.update((k, s + offset, e + offset) for k, s, e in self._fallback(doc_))
         return sorted(found, key=lambda m: (m[1], m[2], m[0]))

@@ -22,12 +22,13 @@ def signal_kind(label: str) -> str:
     return "coopting"
 
 
-def _span_dict(span: Span, si: int, sent: tuple[str, int]) -> dict[str, Any]:
+def _span_dict(span: Span, si: int, sent: tuple[str, int], text: str | None = None) -> dict[str, Any]:
     ext = span._  # one Underscore for the five flags
+    start, end = span.start_char, span.end_char
     return {
-        "start": span.start_char,
-        "end": span.end_char,
-        "text": span.text,
+        "start": start,
+        "end": end,
+        "text": span.text if text is None else text[start:end],
         "entry_id": span.id_,
         "label": span.label_,
         "sent_index": si,
@@ -44,8 +45,9 @@ def _span_dict(span: Span, si: int, sent: tuple[str, int]) -> dict[str, Any]:
 class _Sentences:
     """Sentence index, text and start of spans; each sentence's text is built once."""
 
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc, text: str | None = None) -> None:
         self.doc = doc
+        self.text = text
         self.sents = sentences(doc)
         # sentences partition the tokens in order: a token's sentence is the last one
         # starting at or before it (what context.sentence_index maps it to)
@@ -57,26 +59,46 @@ class _Sentences:
         info = self._info.get(si)
         if info is None:
             sent = self.sents[si] if self.sents else self.doc[:]
-            info = self._info[si] = (sent.text, sent.start_char)
+            start = sent.start_char
+            text = sent.text if self.text is None else self.text[start : sent.end_char]
+            info = self._info[si] = (text, start)
         return si, info
 
 
-def doc_to_dict(doc: Doc) -> dict[str, list[dict[str, Any]]]:
+def _lines_up(doc: Doc, text: str) -> bool:
+    """Whether ``text`` is the text ``doc`` was made from (checked at its last token)."""
+    if not len(doc):
+        return not text
+    last = doc[-1]
+    return (
+        last.idx + len(last.text_with_ws) == len(text) and text[last.idx : last.idx + len(last)] == last.text
+    )
+
+
+def doc_to_dict(doc: Doc, text: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """Return ``{"hr_mentions", "signals", "links"}`` for a Doc processed by the hrdiscourse pipeline.
 
     Mention ids are ``m0, m1, ...`` and signal ids ``s0, s1, ...`` in span-group order
     (sorted by position by ``hrd_context``); links refer to them.
+
+    Args:
+        doc: The processed Doc.
+        text: The text ``doc`` was made from, when the caller has it: span and sentence
+            texts are then sliced from it (the same strings: spaCy's tokenization keeps
+            every character) instead of being joined token by token.
     """
-    sents = _Sentences(doc)
+    if text is not None and not _lines_up(doc, text):
+        text = None
+    sents = _Sentences(doc, text)
     mentions = list(doc.spans[MENTIONS_KEY]) if MENTIONS_KEY in doc.spans else []
     signals = list(doc.spans[SIGNALS_KEY]) if SIGNALS_KEY in doc.spans else []
     hr_mentions = []
     for i, span in enumerate(mentions):
-        d = _span_dict(span, *sents.of(span))
+        d = _span_dict(span, *sents.of(span), text)
         hr_mentions.append({"id": f"m{i}", **d})
     out_signals = []
     for j, span in enumerate(signals):
-        d = _span_dict(span, *sents.of(span))
+        d = _span_dict(span, *sents.of(span), text)
         d = {
             "id": f"s{j}",
             **{k: d[k] for k in ("start", "end", "text", "entry_id")},

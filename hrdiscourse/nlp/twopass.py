@@ -205,7 +205,7 @@ class TwoPass:
 
     def _plan(self, doc: Doc) -> _Plan:
         text = doc.text
-        fast = doc_to_dict(doc)
+        fast = doc_to_dict(doc, text)
         sents = _sentence_ranges(doc)
         self.stats.docs += 1
         self.stats.chars += len(text)
@@ -353,14 +353,14 @@ class TwoPass:
     # --- running ---------------------------------------------------------------------
 
     def pipe(
-        self, texts: Iterable[str], *, batch_size: int = 16, chunk: int = 128
+        self, texts: Iterable[str | Doc], *, batch_size: int = 16, chunk: int = 128
     ) -> Iterator[dict[str, Any]]:
         """Yield ``{"hr_mentions", "signals", "links"}`` for each text, in order.
 
         Runs inside the caller's :meth:`memory_zone` (or none); Docs never leave a chunk.
 
         Args:
-            texts: Document texts.
+            texts: Document texts, or Docs the fast pipeline's tokenizer made of them.
             batch_size: ``nlp.pipe`` batch size of both passes.
             chunk: Documents planned together, so that window texts of several
                 documents share the trained pipeline's batches.
@@ -377,8 +377,10 @@ class TwoPass:
             plans = [self._plan(doc) for doc in self.fast.pipe(block, batch_size=batch_size)]
             cuts = [plan.text[w.start : w.end] for plan in plans for w in plan.windows]
             window_dicts = []
-            for doc in self.full.pipe(cuts, batch_size=batch_size, disable=self.skip):
-                wd: dict[str, Any] = doc_to_dict(doc)
+            for cut, doc in zip(
+                cuts, self.full.pipe(cuts, batch_size=batch_size, disable=self.skip), strict=True
+            ):
+                wd: dict[str, Any] = doc_to_dict(doc, cut)
                 wd["_sents"] = _sentence_ranges(doc)
                 window_dicts.append(wd)
             pos = 0
