@@ -191,10 +191,27 @@ def train_cli(
     cv: bool = typer.Option(True, "--cv/--no-cv", help="Cross-validate the strategies on train first."),
     model: str = typer.Option("auto", help="spaCy pipeline name or path; 'auto' picks the installed one."),
     mode: str = typer.Option("full", help="Pipeline mode used to analyse the gold documents (as analyze)."),
+    stance: bool = typer.Option(
+        False,
+        "--stance",
+        help="Retrain the sentence stance model (critical flag) on the span gold instead; "
+        "run it before the label model, whose features include the flags.",
+    ),
 ) -> None:
     """Train the document-label model on the gold train split and write it with its sidecar."""
     from .classify import MODEL_PATH, save_model, train_from_gold
     from .nlp.pipeline import load_pipeline
+
+    if stance:
+        from .nlp.stance import STANCE_PATH
+        from .nlp.stance_training import retrain
+
+        stance_model = retrain(out=out or STANCE_PATH, cv=cv)
+        typer.echo(
+            f"trained the stance model on {stance_model.meta['n_train']} sentences; "
+            f"wrote {out or STANCE_PATH}"
+        )
+        return
 
     nlp = load_pipeline(model, mode=mode)
     label_model, table = train_from_gold(gold, nlp, include_seed=seed, cv=cv)

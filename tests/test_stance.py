@@ -137,10 +137,16 @@ def test_attribution_hedges_only_critical_mentions(blank_nlp, text, hedged):
 
 @pytest.mark.slow
 def test_stance_retraining_reproduces_the_shipped_model(tmp_path):
-    from hrdiscourse.nlp.stance_training import retrain
+    from typer.testing import CliRunner
+
+    from hrdiscourse.cli import app
 
     shipped = load_stance_model()
-    model = retrain(out=tmp_path / "stance.skops", cv=False)
+    out = tmp_path / "stance.skops"
+    result = CliRunner().invoke(app, ["train", "--stance", "--no-cv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "trained the stance model on" in result.stdout
+    model = load_stance_model(out)
     texts = CRITICAL + NOT_CRITICAL
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")

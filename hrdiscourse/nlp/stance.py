@@ -346,7 +346,7 @@ def load_stance_model(path: str | Path = STANCE_PATH) -> StanceModel:
     if not path.is_file() or not sidecar.is_file():
         raise ModelError(
             f"{path}: stance model or its sidecar {sidecar.name} not found; "
-            "run `python -m hrdiscourse.nlp.stance`."
+            "run `hrdiscourse train --stance`."
         )
     meta = json.loads(sidecar.read_text(encoding="utf-8"))
     model = stance_from_bytes(path.read_bytes(), meta, str(path))
@@ -358,7 +358,7 @@ def load_stance_model(path: str | Path = STANCE_PATH) -> StanceModel:
     if diffs:
         warnings.warn(
             f"{path.name} was trained with " + "; ".join(diffs) + ". Retrain it with "
-            "`python -m hrdiscourse.nlp.stance`.",
+            "`hrdiscourse train --stance`.",
             HRDiscourseWarning,
             stacklevel=2,
         )
