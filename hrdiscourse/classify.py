@@ -1063,7 +1063,10 @@ def _inadmissible(result: Mapping[str, Any]) -> set[str]:
     ``none`` once there is a harm-reduction mention; ``extension`` without a domain
     extension span; ``coopted`` without a usable (not negated, not critical) co-opting
     signal linked to a mention within the window; ``copresent`` without any usable
-    co-opting signal.
+    co-opting signal; ``opposed`` when a usable co-opting signal is framed *directly* as
+    harm reduction and no mention is negated or hedged (the text adopts the frame; chosen
+    by cross-validation on train: hybrid macro-F1 0.836 vs 0.837 without it, coopted
+    precision 0.784 vs 0.778).
     """
     signals = {s.get("id"): s for s in result.get("signals") or []}
 
@@ -1085,6 +1088,14 @@ def _inadmissible(result: Mapping[str, Any]) -> set[str]:
         out.add("coopted")
     if not any(usable(s) for s in signals.values()):
         out.add("copresent")
+    # a co-opting signal syntactically framed as harm reduction, in a text that neither
+    # negates nor hedges the frame, is not an argument against harm reduction
+    mentions = result.get("hr_mentions") or []
+    if not any(m.get("negated") or m.get("hedged") for m in mentions) and any(
+        link.get("strength") == "direct" and usable(signals.get(link.get("signal")))
+        for link in result.get("links") or []
+    ):
+        out.add("opposed")
     return out
 
 
