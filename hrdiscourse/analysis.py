@@ -221,7 +221,9 @@ class Analyzer:
         del warmed
         if twopass is not None:
             with twopass.memory_zone():
-                merged = list(twopass.pipe(inputs, batch_size=batch_size))
+                merged = list(
+                    twopass.pipe(inputs, batch_size=batch_size, originals=[rec.text for rec in part])
+                )
         else:
             from .nlp.serialize import doc_to_dict
 

@@ -179,6 +179,11 @@ _FOLD: dict[int, int] = {}
 #: themselves (a text holding one is scanned with the original pattern).
 _FOLD_SEEN: set[str] = set()
 _FOLD_UNSAFE: set[str] = set()
+#: Non-ASCII characters met that neither fold nor lowercase to anything else (curly quotes,
+#: dashes, accented lowercase letters): a text whose non-ASCII characters are all here
+#: folds to its ``str.lower()``, which is much faster than ``str.translate``.
+_FOLD_ASIS: set[str] = set()
+_ASCII = frozenset(chr(i) for i in range(128))
 _SAFE_OPS = frozenset(
     {
         "LITERAL",
@@ -226,9 +231,15 @@ def _fold_text(text: str) -> str | None:
             forms = (ch, chr(folded), chr(_sre.unicode_tolower(ord(ch))))
             if any(len({bool(c.match(f)) for f in forms}) > 1 for c in _WORD_CLASSES):
                 _FOLD_UNSAFE.add(ch)
+        elif ch not in _ASCII and ch.lower() == ch:
+            _FOLD_ASIS.add(ch)
         _FOLD_SEEN.add(ch)
     if _FOLD_UNSAFE and not chars.isdisjoint(_FOLD_UNSAFE):
         return None
+    if chars - _ASCII <= _FOLD_ASIS:
+        # ASCII characters fold to their lowercase, the others stay: str.lower() does both
+        # (its only context-dependent case, final sigma, is not one of these)
+        return text.lower()
     return text.translate(_FOLD)
 
 

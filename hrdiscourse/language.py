@@ -41,6 +41,9 @@ _FR_WORDS = frozenset(
     "leur mais ou où été être d l qu c".split()
 )
 _WORD = re.compile(r"[^\W\d_]+")
+#: Every ASCII character that is not a letter, to a space: on ASCII text, splitting what
+#: this leaves gives the words :data:`_WORD` finds, several times faster.
+_ASCII_NON_LETTERS = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalpha()})
 CLEAR_MIN_WORDS = 20
 #: At most one French function word per this many English ones in a clearly English sample.
 CLEAR_RATIO = 20
@@ -74,7 +77,9 @@ def _has_letters(sample: str, n: int) -> bool:
 def _clearly_english(sample: str) -> bool:
     """Many English function words and (almost) no French ones: lingua would say English."""
     en = fr = 0
-    for word in _WORD.findall(sample.lower()):
+    lower = sample.lower()
+    words = lower.translate(_ASCII_NON_LETTERS).split() if lower.isascii() else _WORD.findall(lower)
+    for word in words:
         if word in _EN_WORDS:
             en += 1
         elif word in _FR_WORDS:

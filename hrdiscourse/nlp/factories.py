@@ -5,6 +5,8 @@ Components (prefix ``hrd_``):
       ``span_ruler`` with first-token-indexed matching (same patterns, same output)
     - ``hrd_context`` — :class:`~hrdiscourse.nlp.context.ContextComponent`
     - ``hrd_linker`` — :class:`~hrdiscourse.nlp.linking.LinkerComponent`
+    - ``hrd_sentencizer`` — :class:`~hrdiscourse.nlp.sentencizer.ArraySentencizer`, spaCy's
+      ``sentencizer`` vectorised (same boundaries), used by the fast pipeline
 
 Matching is spaCy's ``span_ruler`` (subclassed only for speed). Registered functions (``@misc``,
 versioned) feed the components' ``initialize()`` from the lexicons, so a config can say
@@ -24,9 +26,10 @@ from ..lexicons import CUE_LEXICONS, Lexicon, read_lexicon
 from .context import ContextComponent, longest_per_label
 from .linking import LinkerComponent
 from .matching import AnchoredSpanRuler
+from .sentencizer import ArraySentencizer
 
 #: Factory names this package registers (snapshot-tested in tests/data/nlp/factories.json).
-FACTORY_NAMES: tuple[str, ...] = ("hrd_context", "hrd_linker", "hrd_span_ruler")
+FACTORY_NAMES: tuple[str, ...] = ("hrd_context", "hrd_linker", "hrd_sentencizer", "hrd_span_ruler")
 #: Registered ``@misc`` functions.
 MISC_NAMES: tuple[str, ...] = (
     "hrdiscourse.read_lexicon.v1",
@@ -67,6 +70,23 @@ def make_span_ruler(
         validate=validate,
         overwrite=overwrite,
     )
+
+
+@Language.factory(
+    "hrd_sentencizer",
+    assigns=["token.is_sent_start", "doc.sents"],
+    default_config={
+        "punct_chars": None,
+        "overwrite": False,
+        "scorer": {"@scorers": "spacy.senter_scorer.v1"},
+    },
+    default_score_weights={"sents_f": 1.0, "sents_p": 0.0, "sents_r": 0.0},
+)
+def make_sentencizer(
+    nlp: Language, name: str, punct_chars: list[str] | None, overwrite: bool, scorer: Callable | None
+) -> ArraySentencizer:
+    """Create the vectorised ``sentencizer`` (spaCy's settings and defaults)."""
+    return ArraySentencizer(name, punct_chars=punct_chars, overwrite=overwrite, scorer=scorer)
 
 
 @Language.factory(

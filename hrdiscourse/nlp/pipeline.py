@@ -49,7 +49,8 @@ def _load_base(model: str, language: str, mode: Mode) -> Language:
     if mode == "fast":
         # The trained model's tokenizer is spaCy's rule-based one: blank() gives the same tokens.
         nlp = spacy.blank(language)
-        nlp.add_pipe("sentencizer")
+        # spaCy's sentencizer rule, vectorised (same boundaries); named as spaCy's
+        nlp.add_pipe("hrd_sentencizer", name="sentencizer")
         return nlp
     name = find_model(language) if model == "auto" else model
     try:

@@ -22,9 +22,44 @@ def signal_kind(label: str) -> str:
     return "coopting"
 
 
-def _span_dict(span: Span, si: int, sent: tuple[str, int], text: str | None = None) -> dict[str, Any]:
-    ext = span._  # one Underscore for the five flags
+_FLAGS = ("hrd_negated", "hrd_hedged", "hrd_quoted", "hrd_critical", "hrd_speaker")
+
+
+def _flag_defaults() -> tuple[Any, ...] | None:
+    """The defaults of the five span flags when all are plain stored values, else None.
+
+    Such a value lives in ``doc.user_data`` under ``("._.", name, start_char, end_char)``
+    (what ``span._`` reads); reading the dict directly skips one ``Underscore`` per span.
+    An extension re-registered with a getter or a method goes through ``span._``.
+    """
+    defaults = []
+    for name in _FLAGS:
+        ext = Span.get_extension(name)
+        if ext is None or ext[1:] != (None, None, None) or isinstance(ext[0], (dict, list, set)):
+            return None
+        defaults.append(ext[0])
+    return tuple(defaults)
+
+
+def _span_dict(
+    span: Span,
+    si: int,
+    sent: tuple[str, int],
+    text: str | None = None,
+    flags: tuple[dict[Any, Any], tuple[Any, ...]] | None = None,
+) -> dict[str, Any]:
     start, end = span.start_char, span.end_char
+    if flags is not None:
+        data, (neg, hedge, quote, crit, speaker) = flags
+        neg = data.get(("._.", "hrd_negated", start, end), neg)
+        hedge = data.get(("._.", "hrd_hedged", start, end), hedge)
+        quote = data.get(("._.", "hrd_quoted", start, end), quote)
+        crit = data.get(("._.", "hrd_critical", start, end), crit)
+        speaker = data.get(("._.", "hrd_speaker", start, end), speaker)
+    else:
+        ext = span._  # one Underscore for the five flags
+        neg, hedge, quote, crit = ext.hrd_negated, ext.hrd_hedged, ext.hrd_quoted, ext.hrd_critical
+        speaker = ext.hrd_speaker
     return {
         "start": start,
         "end": end,
@@ -34,11 +69,11 @@ def _span_dict(span: Span, si: int, sent: tuple[str, int], text: str | None = No
         "sent_index": si,
         "sentence": sent[0],
         "sent_start": sent[1],
-        "negated": bool(ext.hrd_negated),
-        "hedged": bool(ext.hrd_hedged),
-        "quoted": bool(ext.hrd_quoted),
-        "critical": bool(ext.hrd_critical),
-        "speaker": ext.hrd_speaker,
+        "negated": bool(neg),
+        "hedged": bool(hedge),
+        "quoted": bool(quote),
+        "critical": bool(crit),
+        "speaker": speaker,
     }
 
 
@@ -92,13 +127,15 @@ def doc_to_dict(doc: Doc, text: str | None = None) -> dict[str, list[dict[str, A
     sents = _Sentences(doc, text)
     mentions = list(doc.spans[MENTIONS_KEY]) if MENTIONS_KEY in doc.spans else []
     signals = list(doc.spans[SIGNALS_KEY]) if SIGNALS_KEY in doc.spans else []
+    defaults = _flag_defaults() if mentions or signals else None
+    flags = (doc.user_data, defaults) if defaults is not None else None
     hr_mentions = []
     for i, span in enumerate(mentions):
-        d = _span_dict(span, *sents.of(span), text)
+        d = _span_dict(span, *sents.of(span), text, flags)
         hr_mentions.append({"id": f"m{i}", **d})
     out_signals = []
     for j, span in enumerate(signals):
-        d = _span_dict(span, *sents.of(span), text)
+        d = _span_dict(span, *sents.of(span), text, flags)
         d = {
             "id": f"s{j}",
             **{k: d[k] for k in ("start", "end", "text", "entry_id")},

@@ -38,7 +38,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from .context import quote_regions
-from .serialize import doc_to_dict
+from .serialize import _lines_up, doc_to_dict
 
 __all__ = ["TwoPass", "TwoPassStats", "load_twopass"]
 
@@ -203,8 +203,10 @@ class TwoPass:
 
     # --- planning --------------------------------------------------------------------
 
-    def _plan(self, doc: Doc) -> _Plan:
-        text = doc.text
+    def _plan(self, doc: Doc, text: str | None = None) -> _Plan:
+        # doc.text joins every token again; the caller usually has the text already
+        if text is None or not _lines_up(doc, text):
+            text = doc.text
         fast = doc_to_dict(doc, text)
         sents = _sentence_ranges(doc)
         self.stats.docs += 1
@@ -353,7 +355,12 @@ class TwoPass:
     # --- running ---------------------------------------------------------------------
 
     def pipe(
-        self, texts: Iterable[str | Doc], *, batch_size: int = 16, chunk: int = 128
+        self,
+        texts: Iterable[str | Doc],
+        *,
+        batch_size: int = 16,
+        chunk: int = 128,
+        originals: Iterable[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Yield ``{"hr_mentions", "signals", "links"}`` for each text, in order.
 
@@ -364,17 +371,25 @@ class TwoPass:
             batch_size: ``nlp.pipe`` batch size of both passes.
             chunk: Documents planned together, so that window texts of several
                 documents share the trained pipeline's batches.
+            originals: The text of each item of ``texts`` (optional; saves rebuilding
+                the text of a Doc).
         """
         it = iter(texts)
+        orig = iter(originals) if originals is not None else None
         while True:
             block = []
+            known: list[str | None] = []
             for text in it:
                 block.append(text)
+                known.append(next(orig) if orig is not None else text if isinstance(text, str) else None)
                 if len(block) >= chunk:
                     break
             if not block:
                 return
-            plans = [self._plan(doc) for doc in self.fast.pipe(block, batch_size=batch_size)]
+            plans = [
+                self._plan(doc, t)
+                for doc, t in zip(self.fast.pipe(block, batch_size=batch_size), known, strict=True)
+            ]
             cuts = [plan.text[w.start : w.end] for plan in plans for w in plan.windows]
             window_dicts = []
             for cut, doc in zip(
