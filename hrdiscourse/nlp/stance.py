@@ -345,8 +345,7 @@ def load_stance_model(path: str | Path = STANCE_PATH) -> StanceModel:
     sidecar = path.with_suffix(".json")
     if not path.is_file() or not sidecar.is_file():
         raise ModelError(
-            f"{path}: stance model or its sidecar {sidecar.name} not found; "
-            "run `hrdiscourse train --stance`."
+            f"{path}: stance model or its sidecar {sidecar.name} not found; run `hrdiscourse train --stance`."
         )
     meta = json.loads(sidecar.read_text(encoding="utf-8"))
     model = stance_from_bytes(path.read_bytes(), meta, str(path))
