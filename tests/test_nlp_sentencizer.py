@@ -106,6 +106,14 @@ def test_nlp_sentencizer_matches_spacy_on_generated_texts(blank_en, text):
     assert _starts(ours) == _starts(theirs)
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_texts)
+def test_nlp_sentencizer_predicted_starts_match_spacy_predict(blank_en, text):
+    doc = blank_en.make_doc(text)
+    theirs = Sentencizer().predict([doc])[0] if len(doc) else []
+    assert ArraySentencizer().predicted_starts(doc).tolist() == [bool(g) for g in theirs]
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     text=_texts,

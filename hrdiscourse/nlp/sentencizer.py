@@ -46,12 +46,15 @@ class ArraySentencizer(Sentencizer):
             self._keys_of = self.punct_chars
         return self._keys
 
-    def set_starts(self, doc: Doc) -> Doc:
-        """Set the sentence starts of one Doc."""
-        n = len(doc)
-        if not n:
-            return doc
-        arr = doc.to_array(_ATTRS)
+    def predicted_starts(self, doc: Doc) -> np.ndarray:
+        """Where this rule starts sentences in ``doc`` (bools, one per token; boundaries
+        already set on the Doc are ignored, as in spaCy's ``Sentencizer.predict``)."""
+        if not len(doc):
+            return np.zeros(0, dtype=bool)
+        return self._starts(doc.to_array(_ATTRS))
+
+    def _starts(self, arr: np.ndarray) -> np.ndarray:
+        n = len(arr)
         keys = self._punct_keys()
         orth = arr[:, 0]
         if len(keys):
@@ -68,7 +71,14 @@ class ArraySentencizer(Sentencizer):
         starts = np.empty(n, dtype=bool)
         starts[0] = True
         starts[1:] = other[1:] & (prev >= 0) & period[prev]
-        values = np.where(starts, _START, _NOT_START)
+        return starts
+
+    def set_starts(self, doc: Doc) -> Doc:
+        """Set the sentence starts of one Doc."""
+        if not len(doc):
+            return doc
+        arr = doc.to_array(_ATTRS)
+        values = np.where(self._starts(arr), _START, _NOT_START)
         preset = arr[:, 2]
         if not self.overwrite and preset.any():
             values = np.where(preset == 0, values, preset)

@@ -43,10 +43,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spacy.pipeline import Sentencizer
+import numpy as np
 from spacy.tokens import Doc, Span
 
 from ..errors import HRDiscourseWarning, ModelError
+from .sentencizer import ArraySentencizer
 
 #: Bump when the features or the file layout change.
 STANCE_VERSION = "1.0.0"
@@ -57,7 +58,7 @@ STANCE_REACH = 2
 #: Columns of a feature row, in order.
 COLUMNS: tuple[str, ...] = ("sent", "ctx", "abs", "cues")
 _QUOTES = frozenset({'"', "“", "”", "‘", "’", "«", "»", "'"})
-_SENTENCIZER = Sentencizer()
+_SENTENCIZER = ArraySentencizer()  # spaCy's sentencizer rule, vectorised
 
 
 def coarse_category(label: str) -> str:
@@ -75,8 +76,7 @@ def stance_units(doc: Doc) -> list[tuple[int, int]]:
     """Token ranges of the sentencizer's sentences of ``doc`` (whatever sentences it has)."""
     if not len(doc):
         return []
-    guesses = _SENTENCIZER.predict([doc])[0]
-    starts = [i for i, g in enumerate(guesses) if g or i == 0]
+    starts = np.flatnonzero(_SENTENCIZER.predicted_starts(doc)).tolist()
     return [(a, b) for a, b in zip(starts, [*starts[1:], len(doc)], strict=True)]
 
 
