@@ -210,8 +210,6 @@ def make_pipeline(*, C: float = 1.0) -> Any:
 
 
 def _as_array(rows: Sequence[Sequence[str]]) -> Any:
-    import numpy as np
-
     arr = np.empty((len(rows), len(COLUMNS)), dtype=object)
     for i, row in enumerate(rows):
         arr[i] = row
