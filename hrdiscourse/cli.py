@@ -226,7 +226,13 @@ def train_cli(
 def _default_span_gold() -> list[Path]:
     """The blind holdout first, then the tuning files (their old test/holdout splits), then French."""
     gold = Path("corpora/gold")
-    names = ("spans_holdout2.jsonl", "spans.jsonl", "spans_holdout.jsonl", "spans_fr.jsonl")
+    names = (
+        "spans_holdout3.jsonl",
+        "spans.jsonl",
+        "spans_holdout.jsonl",
+        "spans_holdout2.jsonl",
+        "spans_fr.jsonl",
+    )
     return [gold / name for name in names if (gold / name).exists()]
 
 
@@ -283,8 +289,8 @@ def evaluate_cli(
     span_gold: list[Path] = typer.Option(
         None,
         "--span-gold",
-        help="Span gold files (default: corpora/gold/spans_holdout2.jsonl, spans.jsonl, "
-        "spans_holdout.jsonl, spans_fr.jsonl).",
+        help="Span gold files (default: corpora/gold/spans_holdout3.jsonl, spans.jsonl, "
+        "spans_holdout.jsonl, spans_holdout2.jsonl, spans_fr.jsonl).",
     ),
 ) -> None:
     """Score document labels (baseline, rules, model, combined) on a gold split, or spans with --spans."""

@@ -13,7 +13,13 @@ FILES = sorted(GOLD.glob("spans*.jsonl"))
 
 
 def test_gold_files_present() -> None:
-    assert {p.name for p in FILES} >= {"spans.jsonl", "spans_holdout.jsonl", "spans_fr.jsonl"}
+    assert {p.name for p in FILES} >= {
+        "spans.jsonl",
+        "spans_holdout.jsonl",
+        "spans_holdout2.jsonl",
+        "spans_holdout3.jsonl",
+        "spans_fr.jsonl",
+    }
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)

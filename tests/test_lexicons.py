@@ -195,3 +195,71 @@ def test_lexicons_phrase_patterns_follow_the_tokenizer(lexicons, text):
     assert [t.text for t in nlp.make_doc("harm-reduction")] == ["harm", "-", "reduction"]
     phrases = {e.pattern for e in lexicons["harm_reduction"].entries if isinstance(e.pattern, str)}
     assert {text, "harm-reduction"} <= phrases
+
+
+# Paraphrase families added in coopting_signals 1.4.0 / domain_extension 1.2.0: sentences
+# written for the tests (not from the gold), one positive per family and near-miss traps.
+FAMILY_POSITIVES = [
+    ("The shelter will share its sign-in log with the police.", "surveillance_profiling"),
+    ("Every visitor to the site must now show ID at the door.", "surveillance_profiling"),
+    ("The outreach app shares users' locations with partner agencies.", "surveillance_profiling"),
+    ("Mandatory reporting of suspected trafficking to police is in the contract.", "surveillance_profiling"),
+    ("Migrant women are screened for trafficking at the clinic.", "surveillance_profiling"),
+    ("Residents are breathalysed at the door every night.", "surveillance_profiling"),
+    ("Names of clients are entered into a shared database.", "surveillance_profiling"),
+    ("Charges are dropped if they enrol in the diversion program.", "conditional_support"),
+    ("Tenants who agree to a curfew are given priority for units.", "conditional_support"),
+    ("Clients must still attend weekly counselling.", "conditional_support"),
+    ("The shelter turns away anyone who is using.", "conditional_support"),
+    ("The strategy aims to eliminate street-level prostitution.", "eradication_ideal"),
+    ("The party's dream is a drug-free Canada.", "eradication_ideal"),
+    ("Our goal is a province without a drug trade.", "eradication_ideal"),
+    ("The critic said methadone keeps people comfortably addicted.", "relapse_pathologizing"),
+    ("Volunteers say they saved 40 women from the streets last year.", "rescue_saving"),
+    ("The plan is to help sex workers transition out of it within two years.", "exit_abstinence"),
+    ("Counsellors urge women to walk away from drugs.", "exit_abstinence"),
+    ("Council says the sites created an open-air drug market.", "nuisance_public_order"),
+    ("Private security guards moved people along all night.", "nuisance_public_order"),
+    ("By-law officers ticketed three women on the stroll.", "law_enforcement"),
+    ("Residents complain the program steers women toward better life choices.", "behaviour_control"),
+    ("A harm reduction campaign aims to curb coral bleaching.", "extension"),
+]
+FAMILY_TRAPS = [
+    ("She decided to quit smoking last year.", "exit_abstinence"),
+    ("Investors are looking for an exit before the market turns.", "exit_abstinence"),
+    ("The results were logged in a database for the study.", "surveillance_profiling"),
+    ("Police have not yet released the ID of the driver.", "surveillance_profiling"),
+    ("He asked the public to help ID the suspect.", "surveillance_profiling"),
+    ("Patients over fifty are screened for colon cancer every year.", "surveillance_profiling"),
+    ("Drivers were breathalysed at a roadside checkpoint.", "surveillance_profiling"),
+    ("The bank's credit risk scores are updated monthly.", "surveillance_profiling"),
+    ("Delivery trucks carry GPS tracking units.", "surveillance_profiling"),
+    ("Firefighters saved more than 30 people from the burning tower.", "rescue_saving"),
+    ("New hires are on probation for three months.", "law_enforcement"),
+    ("Farmers sell vegetables at the open-air market.", "nuisance_public_order"),
+    ("Volunteers will clean up Riverside Park on Saturday.", "nuisance_public_order"),
+    ("Seniors will be eligible for the new tax credit.", "conditional_support"),
+    ("Involuntary manslaughter charges were laid.", "conditional_support"),
+    ("Our vision is a city where no one has to sell sex.", "conditional_support"),
+    ("The minister wants to eliminate street parking downtown.", "eradication_ideal"),
+    ("The central bank's exit could put emerging economies in harm's way.", "extension"),
+    ("Opponents argued that the harms of gambling fall on poor families.", "extension"),
+    ("Water restrictions reduce the demand on the reservoir during a drought.", "extension"),
+]
+
+
+def _categories(nlp, text):
+    from hrdiscourse.evaluation import gold_category
+
+    doc = nlp(text)
+    return {gold_category(s.label_) for s in doc.spans["hrd_signals"]}
+
+
+@pytest.mark.parametrize("text, category", FAMILY_POSITIVES)
+def test_lexicons_paraphrase_family_matches(fast_nlp, text, category):
+    assert category in _categories(fast_nlp, text)
+
+
+@pytest.mark.parametrize("text, category", FAMILY_TRAPS)
+def test_lexicons_near_miss_trap_stays_out(fast_nlp, text, category):
+    assert category not in _categories(fast_nlp, text)

@@ -21,8 +21,8 @@ documents with a harm-reduction mention, on the units that hold a span, one batc
 document; it is English-only (other languages keep the rules).
 
 Training data (``python -m hrdiscourse.nlp.stance``, see :func:`main`): every item of the
-span gold (``corpora/gold/spans.jsonl``, ``spans_holdout.jsonl``; unit label = a gold span
-in it is critical), optionally the units of the seed report holding a harm-reduction
+span gold (``corpora/gold/spans.jsonl``, ``spans_holdout.jsonl``, ``spans_holdout2.jsonl``;
+unit label = a gold span in it is critical), optionally the units of the seed report holding a harm-reduction
 mention and a co-opting signal (positives; Santini, Klein, Stella & Butterfly 2020) and the
 units holding spans in the *train* split of ``corpora/gold/documents`` (weak labels: the
 document label is ``critical`` or not). The weights of these sources, ``C``, the threshold

@@ -3,8 +3,8 @@
 ``python -m hrdiscourse.nlp.stance`` runs :func:`retrain`. Data (see :mod:`.stance`):
 
 * ``gold``: every item of ``corpora/gold/spans.jsonl`` (dev and test) and
-  ``corpora/gold/spans_holdout.jsonl``; a unit's label is 1 when a gold span in it is
-  critical, 0 when it holds gold spans and none is critical;
+  ``corpora/gold/spans_holdout.jsonl``, ``spans_holdout2.jsonl``; a unit's label is 1 when a
+  gold span in it is critical, 0 when it holds gold spans and none is critical;
 * ``seed``: the units of the seed report (Santini, Klein, Stella & Butterfly 2020, a
   critical text) that hold a harm-reduction mention and a co-opting signal, as positives,
   minus those that overlap a gold item;
@@ -39,7 +39,13 @@ from .stance import (
 )
 
 REPO = Path(__file__).resolve().parent.parent.parent
-GOLD_FILES = (REPO / "corpora/gold/spans.jsonl", REPO / "corpora/gold/spans_holdout.jsonl")
+GOLD_FILES = (
+    REPO / "corpora/gold/spans.jsonl",
+    REPO / "corpora/gold/spans_holdout.jsonl",
+    REPO / "corpora/gold/spans_holdout2.jsonl",
+)
+#: Item-id prefix -> writer fold of ``out_of_fold(by_writer=True)`` (one fold per gold file).
+WRITER_FOLDS = {"ho-": 1, "h2-": 2}
 CONSTRUCTED = REPO / "corpora/gold/stance_constructed.jsonl"
 #: Settings searched by :func:`cross_validate`.
 GRID: dict[str, Sequence[Any]] = {
@@ -254,15 +260,18 @@ def out_of_fold(
 ) -> dict[str, dict[int, float]]:
     """Out-of-fold unit probabilities of every gold item.
 
-    Grouped K-fold over items, or (``by_writer``) two folds by gold file: trained on
-    ``spans.jsonl`` and scored on the independently written ``spans_holdout.jsonl``
-    items, and the reverse: the estimate closest to a new blind holdout.
+    Grouped K-fold over items, or (``by_writer``) one fold per gold file, each written
+    independently (``spans.jsonl``, ``spans_holdout.jsonl``, ``spans_holdout2.jsonl``):
+    trained on the other files and scored on it, the estimate closest to a new blind
+    holdout.
     """
     order = list(range(len(items)))
     random.Random(13).shuffle(order)
     if by_writer:
-        folds = 2
-        fold_of = {it.id: int(it.id.startswith("ho-")) for it in items}
+        folds = len(WRITER_FOLDS) + 1
+        fold_of = {
+            it.id: next((k for p, k in WRITER_FOLDS.items() if it.id.startswith(p)), 0) for it in items
+        }
     else:
         fold_of = {items[i].id: k % folds for k, i in enumerate(order)}
     proba: dict[str, dict[int, float]] = {}
