@@ -213,12 +213,21 @@ class Analyzer:
         return docs
 
     def _analyze_part(self, part: list[Record], lang: str, batch_size: int) -> list[dict[str, Any]]:
+        from .nlp.extensions import TEXT_KEY, make_doc
+
         nlp, twopass = self._engine(lang)
         warmed = self._warm_tokenizers(
             part, lang, [twopass.fast, twopass.full] if twopass is not None else [nlp]
         )
-        inputs = [rec.text if doc is None else doc for rec, doc in zip(part, warmed, strict=True)]
-        del warmed
+        first = twopass.fast if twopass is not None else nlp
+        for rec, doc in zip(part, warmed, strict=True):
+            if doc is not None:
+                doc.user_data[TEXT_KEY] = rec.text
+        # Docs made lazily (as nlp.pipe would) with their text kept beside them, so that the
+        # components need not rebuild Doc.text from the tokens.
+        inputs = (
+            make_doc(first, rec.text) if doc is None else doc for rec, doc in zip(part, warmed, strict=True)
+        )
         if twopass is not None:
             with twopass.memory_zone():
                 merged = list(

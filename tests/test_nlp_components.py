@@ -14,7 +14,7 @@ from spacy.util import registry
 
 from hrdiscourse.errors import HRDiscourseWarning
 from hrdiscourse.nlp import factories
-from hrdiscourse.nlp.context import quote_regions
+from hrdiscourse.nlp.context import quote_regions, sentence_index, sentences
 from hrdiscourse.nlp.extensions import SPAN_EXTENSIONS, register_extensions
 from hrdiscourse.nlp.pipeline import add_hrd_pipes
 from hrdiscourse.nlp.serialize import doc_to_dict
@@ -189,6 +189,23 @@ def test_nlp_linker_no_mention_no_links(blank_nlp, text):
 )
 def test_nlp_quote_regions(text, region):
     assert [text[a:b] for a, b in quote_regions(text)] == [region]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "One sentence only",
+        "The ministry funds an exit program. It calls this harm reduction! Does it?",
+        "A heading\n\nThen a paragraph. And another one.",
+    ],
+)
+def test_nlp_sentences_match_spacy_sents(nlp_en, blank_nlp, text):
+    # sentences() and sentence_index() read one array instead of iterating Doc.sents
+    for doc in (nlp_en(text), blank_nlp(text)):
+        expected = list(doc.sents) if doc.has_annotation("SENT_START") else ([doc[:]] if len(doc) else [])
+        assert [(s.start, s.end) for s in sentences(doc)] == [(s.start, s.end) for s in expected]
+        assert sentence_index(doc) == [i for i, s in enumerate(expected) for _ in range(len(s))]
 
 
 @pytest.mark.parametrize("text", ["The workers' rights and the sex workers' union."])
@@ -466,3 +483,28 @@ def test_nlp_aligned_language_is_critical_only_when_it_is_the_claim(blank_nlp, t
 def test_nlp_weak_critical_cues_leave_mentions_alone(blank_nlp, text):
     doc = blank_nlp(text)
     assert doc.spans["hrd_mentions"][0]._.hrd_critical is False
+
+
+@pytest.mark.parametrize(
+    "text, flag, value",
+    [
+        # context_cues 1.3.0: rejections of a co-optation without the textbook cue words
+        ("The new hostel is harm reduction in name only, with a nightly curfew.", "critical", True),
+        ("The new hostel is harm reduction in name only, with a nightly curfew.", "hedged", True),
+        ("A curfew enforced by guards is the opposite of harm reduction.", "critical", True),
+        ("A curfew enforced by guards is the opposite of harm reduction.", "negated", True),
+        ("Labelling a police patrol harm reduction does not make it one.", "critical", True),
+        ("Only a press officer could mistake a vice squad for harm reduction.", "critical", True),
+        ("Police referrals and exit quotas: harm reduction it is not.", "negated", True),
+        ("There is nothing harm-reducing about a waitlist tied to abstinence.", "negated", True),
+        ("The clinic's stated harm reduction goals came with a new police liaison.", "hedged", True),
+        # approving or neutral texts stay uncritical, unhedged, not negated
+        ("The county's harm reduction plan names one police liaison for the drop-in.", "critical", False),
+        ("The shelter adopted harm reduction in 2019 and dropped its curfew.", "hedged", False),
+        ("Harm reduction is not a new idea in this city.", "critical", False),
+    ],
+)
+def test_nlp_mention_flags_of_rejection_shapes(blank_nlp, text, flag, value):
+    doc = blank_nlp(text)
+    mention = doc.spans["hrd_mentions"][0]
+    assert getattr(mention._, f"hrd_{flag}") is value

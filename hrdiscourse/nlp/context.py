@@ -14,12 +14,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import srsly
+from spacy.attrs import LOWER, SENT_START
 from spacy.language import Language
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, Token
 from spacy.util import ensure_path, filter_spans, minibatch
 
-from .extensions import register_extensions
+from .extensions import doc_text, register_extensions
 from .matching import AnchoredMatcher
 from .stance import (
     STANCE_REACH,
@@ -75,20 +78,39 @@ class Cue:
     end: int
 
 
+def _sentence_starts(doc: Doc) -> list[int]:
+    """Token index where each sentence starts (read from one array, as ``Doc.sents`` splits)."""
+    flags = doc.to_array(SENT_START)
+    return [0, *(np.flatnonzero(flags[1:] == 1) + 1).tolist()]
+
+
 def sentences(doc: Doc) -> list[Span]:
-    """Return the sentences of ``doc``, or the whole doc as one when none are set."""
-    if doc.has_annotation("SENT_START"):
+    """Return the sentences of ``doc``, or the whole doc as one when none are set.
+
+    The same spans as ``list(doc.sents)``, without a Token object per token.
+    """
+    if not len(doc):
+        return []
+    if not doc.has_annotation("SENT_START"):
+        return [doc[:]]
+    if "sents" in doc.user_hooks:
         return list(doc.sents)
-    return [doc[:]] if len(doc) else []
+    starts = _sentence_starts(doc)
+    return [Span(doc, a, b) for a, b in zip(starts, [*starts[1:], len(doc)], strict=True)]
 
 
 def sentence_index(doc: Doc) -> list[int]:
     """Return, for every token, the index of its sentence."""
-    out = [0] * len(doc)
-    for i, sent in enumerate(sentences(doc)):
-        for j in range(sent.start, sent.end):
-            out[j] = i
-    return out
+    if not len(doc):
+        return []
+    if not doc.has_annotation("SENT_START") or "sents" in doc.user_hooks:
+        out = [0] * len(doc)
+        for i, sent in enumerate(sentences(doc)):
+            out[sent.start : sent.end] = [i] * len(sent)
+        return out
+    marks = np.zeros(len(doc), dtype=np.int64)
+    marks[_sentence_starts(doc)[1:]] = 1
+    return np.cumsum(marks).tolist()
 
 
 def quote_regions(text: str) -> list[tuple[int, int]]:
@@ -243,8 +265,11 @@ class ContextComponent:
             }
             for k, v in constraints.items()
         }
+        # The words as string hashes, compared with the tokens' LOWER column.
         self._constraint_sets = {
-            k: {kind: (frozenset(spec["any"]), spec["window"]) for kind, spec in v.items()}
+            k: {
+                kind: (frozenset(map(get_string_id, spec["any"])), spec["window"]) for kind, spec in v.items()
+            }
             for k, v in self.constraints.items()
         }
 
@@ -266,9 +291,10 @@ class ContextComponent:
         """Apply the constraints and the cue flags; return what :meth:`_finish` needs."""
         sents = sentences(doc)
         sent_of = sentence_index(doc)
+        lowers = doc.to_array(LOWER).tolist() if self.constraints else []
         for key in (self.mentions_key, self.signals_key):
             spans = list(doc.spans[key]) if key in doc.spans else []
-            kept = [s for s in spans if self._passes_constraints(doc, s, sents, sent_of)]
+            kept = [s for s in spans if self._passes_constraints(doc, s, sents, sent_of, lowers)]
             # Longest per label after the context checks, so a failed long match does not hide
             # a valid shorter one; spans of different labels may overlap.
             kept = merge_adjacent(doc, longest_per_label(kept))
@@ -279,7 +305,7 @@ class ContextComponent:
         cues = self._match_cues(doc)
         # A speech verb also ends a modifier's scope ('"... without conditions," said the peer worker').
         terminators = [c for c in cues if c.label in ("TERMINATION", "REPORTED_SPEECH")]
-        regions = quote_regions(doc.text)
+        regions = quote_regions(doc_text(doc))
         # Strong critical cues (scope "sentence") mark their sentence and its neighbours; weak
         # ones (a token scope) mark only the co-opting/extension signals next to them.
         critical_sents = {sent_of[c.start] for c in cues if c.label == "CRITICAL" and c.scope is None}
@@ -399,7 +425,9 @@ class ContextComponent:
             return True
         return self._modified(span, near, "CRITICAL", [], span)
 
-    def _passes_constraints(self, doc: Doc, span: Span, sents: list[Span], sent_of: list[int]) -> bool:
+    def _passes_constraints(
+        self, doc: Doc, span: Span, sents: list[Span], sent_of: list[int], lowers: list[int]
+    ) -> bool:
         spec = self._constraint_sets.get(span.id_) if self.constraints else None
         if not spec:
             return True
@@ -407,8 +435,9 @@ class ContextComponent:
         for kind, (words, window) in spec.items():
             lo = max(sent.start, span.start - window)
             hi = min(sent.end, span.end + window)
-            near = {doc[i].lower_ for i in range(lo, hi) if not span.start <= i < span.end}
-            found = bool(near & words)
+            found = not words.isdisjoint(lowers[lo : span.start]) or not words.isdisjoint(
+                lowers[span.end : hi]
+            )
             if kind == "requires" and not found:
                 return False
             if kind == "excludes" and found:

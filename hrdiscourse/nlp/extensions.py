@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ..errors import HRDiscourseWarning
@@ -47,3 +48,36 @@ def register_extensions() -> None:
         _register(Span, name, default)
     for name, default in DOC_EXTENSIONS.items():
         _register(Doc, name, default)
+
+
+#: ``doc.user_data`` key holding the text a Doc was made from (see :func:`make_doc`).
+TEXT_KEY = "hrd_text"
+
+
+def lines_up(doc: Doc, text: str) -> bool:
+    """Whether ``text`` is the text ``doc`` was made from (checked at its last token)."""
+    if not len(doc):
+        return not text
+    last = doc[-1]
+    return (
+        last.idx + len(last.text_with_ws) == len(text) and text[last.idx : last.idx + len(last)] == last.text
+    )
+
+
+def make_doc(nlp: Language, text: str) -> Doc:
+    """``nlp.make_doc(text)`` keeping ``text`` beside the Doc for :func:`doc_text`."""
+    doc = nlp.make_doc(text)
+    doc.user_data[TEXT_KEY] = text
+    return doc
+
+
+def doc_text(doc: Doc) -> str:
+    """``doc.text`` without joining every token again when :func:`make_doc` kept the text.
+
+    spaCy rebuilds ``Doc.text`` from its tokens on every access (about 4 ms for a news
+    article); the kept text is used only when it still lines up with the tokens.
+    """
+    text = doc.user_data.get(TEXT_KEY)
+    if isinstance(text, str) and lines_up(doc, text):
+        return text
+    return doc.text

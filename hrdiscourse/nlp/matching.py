@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from spacy.attrs import LOWER, ORTH
+from spacy.attrs import LEMMA, LOWER, ORTH
 from spacy.matcher import Matcher
 from spacy.pipeline.span_ruler import SpanRuler
 from spacy.tokens import Doc, Span
@@ -81,6 +81,34 @@ def _unrepeat(pattern: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return variants
 
 
+def _required(variant: list[dict[str, Any]], vocab: Vocab) -> list[tuple[int, frozenset[int]]]:
+    """Values tokens after the anchor must have for ``variant`` to match.
+
+    One ``(column, allowed hashes)`` per required spec (``1``, ``+``) after the first token
+    that tests ``LOWER`` (column 0), ``ORTH``/``TEXT`` (1) or ``LEMMA`` (2) against a string
+    or ``IN`` strings (other tests on the same spec only narrow it further).
+    """
+    needs = []
+    for token in variant[1:]:
+        if token.get("OP", "1") not in ("1", "+"):
+            continue
+        for column, attr in ((0, "LOWER"), (1, "ORTH"), (1, "TEXT"), (2, "LEMMA")):
+            value = token.get(attr)
+            if isinstance(value, str):
+                items = [value]
+            elif (
+                isinstance(value, dict)
+                and set(value) == {"IN"}
+                and all(isinstance(v, str) for v in value["IN"])
+            ):
+                items = list(value["IN"])
+            else:
+                continue
+            needs.append((column, frozenset(vocab.strings.add(v) for v in items)))
+            break
+    return needs
+
+
 def _next_token(variant: list[dict[str, Any]], vocab: Vocab) -> list[_Check] | None:
     """What the token after the anchor must be for ``variant`` to match, or None if unknown.
 
@@ -103,9 +131,12 @@ def _next_token(variant: list[dict[str, Any]], vocab: Vocab) -> list[_Check] | N
 class _Anchor:
     """The patterns starting with one ``LOWER``/``ORTH`` value.
 
-    ``fixed`` patterns (every token required, each a plain ``LOWER``/``ORTH`` test) are
-    compared in Python; the others run through a small ``Matcher`` on a window of
-    ``width`` tokens, and only when the next token can start them (``gate``).
+    Fixed patterns (every token required, each a plain ``LOWER``/``ORTH`` test) are
+    compared in Python, looked up by the value of the token after the anchor (``one``:
+    the one-token patterns); the others run through a small ``Matcher`` on a window of
+    ``width`` tokens, and only when the next token can start them (``gate``) and the
+    window holds every token one of them requires (``needs``, one list per pattern;
+    ``windowed`` False when some pattern requires no token that can be checked so).
 
     ``next_lower``/``next_orth`` hold every value the token after the anchor may have for
     any of its patterns to match (fixed or not); when ``open`` is False, an occurrence
@@ -114,7 +145,9 @@ class _Anchor:
 
     __slots__ = (
         "width",
-        "fixed",
+        "one",
+        "by_lower",
+        "by_orth",
         "matcher",
         "gate_lower",
         "gate_orth",
@@ -122,11 +155,15 @@ class _Anchor:
         "next_lower",
         "next_orth",
         "open",
+        "windowed",
+        "needs",
     )
 
     def __init__(self) -> None:
         self.width = 0
-        self.fixed: list[tuple[int, tuple[_Check, ...]]] = []
+        self.one: list[int] = []
+        self.by_lower: dict[int, list[tuple[int, tuple[_Check, ...]]]] = {}
+        self.by_orth: dict[int, list[tuple[int, tuple[_Check, ...]]]] = {}
         self.matcher: Matcher | None = None
         self.gate_lower: set[int] = set()
         self.gate_orth: set[int] = set()
@@ -134,21 +171,31 @@ class _Anchor:
         self.next_lower: set[int] = set()
         self.next_orth: set[int] = set()
         self.open = False
+        self.windowed = True
+        self.needs: list[list[tuple[int, frozenset[int]]]] = []
 
     def add(self, key: int, variant: list[dict[str, Any]], vocab: Vocab, max_tokens: int) -> None:
         self.width = max(self.width, _max_width(variant, max_tokens))
         rest = [_values(t, vocab) if t.get("OP", "1") == "1" else None for t in variant[1:]]
         if all(c is not None for c in rest):
-            self.fixed.append((key, tuple(rest)))  # type: ignore[arg-type]
             if not rest:
                 self.open = True  # a one-token pattern matches whatever follows
+                self.one.append(key)
             else:
                 is_lower, allowed = rest[0]  # type: ignore[misc]
                 (self.next_lower if is_lower else self.next_orth).update(allowed)
+                table = self.by_lower if is_lower else self.by_orth
+                for value in allowed:
+                    table.setdefault(value, []).append((key, tuple(rest[1:])))  # type: ignore[arg-type]
             return
         if self.matcher is None:
             self.matcher = Matcher(vocab)
         self.matcher.add(key, [variant])
+        needs = _required(variant, vocab)
+        if needs:
+            self.needs.append(needs)
+        else:
+            self.windowed = False
         nxt = _next_token(variant, vocab)
         if nxt is None:
             self.gated = False
@@ -164,28 +211,39 @@ class _Anchor:
         i: int,
         lowers: list[int],
         orths: list[int],
+        lemmas: list[int],
         offset: int,
         found: set[tuple[int, int, int]],
     ) -> None:
         n = len(lowers)
-        for key, checks in self.fixed:
-            end = i + 1 + len(checks)
-            if end > n:
-                continue
-            j = i + 1
-            for is_lower, allowed in checks:
-                if (lowers[j] if is_lower else orths[j]) not in allowed:
-                    break
-                j += 1
-            else:
-                found.add((key, i + offset, end + offset))
+        for key in self.one:
+            found.add((key, i + offset, i + 1 + offset))
+        if i + 1 < n:
+            for key, checks in (*self.by_lower.get(lowers[i + 1], ()), *self.by_orth.get(orths[i + 1], ())):
+                end = i + 2 + len(checks)
+                if end > n:
+                    continue
+                j = i + 2
+                for is_lower, allowed in checks:
+                    if (lowers[j] if is_lower else orths[j]) not in allowed:
+                        break
+                    j += 1
+                else:
+                    found.add((key, i + offset, end + offset))
         if self.matcher is None:
             return
         if self.gated and (
             i + 1 >= n or (lowers[i + 1] not in self.gate_lower and orths[i + 1] not in self.gate_orth)
         ):
             return
-        for key, start, end in self.matcher(doc[i : min(n, i + self.width)]):
+        stop = min(n, i + self.width)
+        if self.windowed:
+            window = (set(lowers[i + 1 : stop]), set(orths[i + 1 : stop]), set(lemmas[i + 1 : stop]))
+            if not any(
+                all(not window[c].isdisjoint(allowed) for c, allowed in needs) for needs in self.needs
+            ):
+                return  # no pattern has all its required tokens in the window
+        for key, start, end in self.matcher(doc[i:stop]):
             if start == 0:
                 found.add((key, i + offset, i + end + offset))
 
@@ -253,8 +311,8 @@ class AnchoredMatcher:
                 )
             # Token attributes as plain ints: no Token object per token; numpy finds the
             # positions holding an anchor value, Python looks only at those.
-            arr = doc_.to_array([LOWER, ORTH])
-            lowers, orths = arr[:, 0].tolist(), arr[:, 1].tolist()
+            arr = doc_.to_array([LOWER, ORTH, LEMMA])
+            lowers, orths, lemmas = arr[:, 0].tolist(), arr[:, 1].tolist(), arr[:, 2].tolist()
             n = len(lowers)
             for table, keys, column, values in (
                 (self._lower, self._anchor_keys[0], arr[:, 0], lowers),
@@ -270,7 +328,7 @@ class AnchoredMatcher:
                         or (lowers[i + 1] not in anchor.next_lower and orths[i + 1] not in anchor.next_orth)
                     ):
                         continue  # no pattern of this anchor can go on with the next token
-                    anchor.match(doc_, i, lowers, orths, offset, found)
+                    anchor.match(doc_, i, lowers, orths, lemmas, offset, found)
         if len(self._fallback):
             found.update((k, s + offset, e + offset) for k, s, e in self._fallback(doc_))
         return sorted(found, key=lambda m: (m[1], m[2], m[0]))

@@ -8,6 +8,7 @@ from typing import Any
 from spacy.tokens import Doc, Span
 
 from .context import sentences
+from .extensions import lines_up as _lines_up
 
 MENTIONS_KEY = "hrd_mentions"
 SIGNALS_KEY = "hrd_signals"
@@ -98,16 +99,6 @@ class _Sentences:
             text = sent.text if self.text is None else self.text[start : sent.end_char]
             info = self._info[si] = (text, start)
         return si, info
-
-
-def _lines_up(doc: Doc, text: str) -> bool:
-    """Whether ``text`` is the text ``doc`` was made from (checked at its last token)."""
-    if not len(doc):
-        return not text
-    last = doc[-1]
-    return (
-        last.idx + len(last.text_with_ws) == len(text) and text[last.idx : last.idx + len(last)] == last.text
-    )
 
 
 def doc_to_dict(doc: Doc, text: str | None = None) -> dict[str, list[dict[str, Any]]]:
