@@ -32,8 +32,8 @@ FLAGS = ["negated", "hedged", "quoted", "critical"]
 ITEM_KEYS = {"id": str, "split": str, "language": str, "source": str, "text": str,
              "spans": list, "note": str}
 SPAN_KEYS = {"text": str, "occurrence": int, "category": str}
-SPLITS = ("dev", "test", "holdout", "holdout2", "holdout3")
-ID_RE = re.compile(r"^(?:en|fr|ho|h2|h3)-\d{4}$")
+SPLITS = ("dev", "test", "holdout", "holdout2", "holdout3", "holdout4")
+ID_RE = re.compile(r"^(?:en|fr|ho|h2|h3|h4)-\d{4}$")
 SOURCE_RE = re.compile(r"^(constructed|seed §\d+)$")
 OPEN_Q = {'"': '"', "\u201c": "\u201d", "\u2018": "\u2019"}
 
@@ -100,7 +100,7 @@ def check(path: Path) -> int:
             continue
         if not ID_RE.match(obj["id"]):
             errors.append(f"{where}: bad id format")
-        elif obj["id"] != f"{(prefix := {'holdout': 'ho', 'holdout2': 'h2', 'holdout3': 'h3'}.get(obj['split'], obj['language']))}-{len(items) + 1:04d}":
+        elif obj["id"] != f"{(prefix := {'holdout': 'ho', 'holdout2': 'h2', 'holdout3': 'h3', 'holdout4': 'h4'}.get(obj['split'], obj['language']))}-{len(items) + 1:04d}":
             errors.append(f"{where}: id out of order, expected {prefix}-{len(items) + 1:04d}")
         if obj["split"] not in SPLITS:
             errors.append(f"{where}: split must be one of {SPLITS}")
