@@ -1077,7 +1077,9 @@ def _inadmissible(result: Mapping[str, Any]) -> set[str]:
     co-opting signal; ``opposed`` when a usable co-opting signal is framed *directly* as
     harm reduction and no mention is negated or hedged (the text adopts the frame; chosen
     by cross-validation on train: hybrid macro-F1 0.836 vs 0.837 without it, coopted
-    precision 0.784 vs 0.778).
+    precision 0.784 vs 0.778); ``aligned`` under the same condition (aligned means no
+    co-opting signal tied to the mention; cross-validation on train unchanged, 0.872 /
+    0.854 with and without it).
     """
     signals = {s.get("id"): s for s in result.get("signals") or []}
 
@@ -1100,13 +1102,15 @@ def _inadmissible(result: Mapping[str, Any]) -> set[str]:
     if not any(usable(s) for s in signals.values()):
         out.add("copresent")
     # a co-opting signal syntactically framed as harm reduction, in a text that neither
-    # negates nor hedges the frame, is not an argument against harm reduction
+    # negates nor hedges the frame, is not an argument against harm reduction, nor
+    # harm reduction without a co-opting signal tied to it
     mentions = result.get("hr_mentions") or []
     if not any(m.get("negated") or m.get("hedged") for m in mentions) and any(
         link.get("strength") == "direct" and usable(signals.get(link.get("signal")))
         for link in result.get("links") or []
     ):
         out.add("opposed")
+        out.add("aligned")
     return out
 
 

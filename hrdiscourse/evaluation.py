@@ -23,8 +23,9 @@ from .types import COOPTING_CATEGORIES
 
 CATEGORIES: tuple[str, ...] = ("harm_reduction", *COOPTING_CATEGORIES, "extension", "aligned")
 FLAGS: tuple[str, ...] = ("negated", "hedged", "quoted", "critical")
-#: ``holdout``, ``holdout2``, ``holdout3``, ``holdout4``: ``spans_holdout*.jsonl``, each written after the patterns
-#: by people who never saw them (blind when written, scored once, then opened for tuning).
+#: ``holdout``, ``holdout2``, ``holdout3``, ``holdout4``: ``spans_holdout*.jsonl``, each written
+#: after the patterns by people who never saw them (blind when written, scored once, then
+#: opened for tuning).
 SPLITS = ("dev", "test", "holdout", "holdout2", "holdout3", "holdout4")
 COLUMNS = ["level", "name", "match", "tp", "fp", "fn", "support", "precision", "recall", "f1"]
 

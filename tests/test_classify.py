@@ -270,3 +270,32 @@ def test_classify_load_gold_documents_split(tmp_path: Path, split: str) -> None:
     docs = classify.load_gold_documents(tmp_path, split=split)
     assert len(docs) == (2 if split == "train" else 1)
     assert all(d.text.startswith("Body") and d.doc_type == "news" for d in docs)
+
+
+def _result(*, negated: bool = False, hedged: bool = False, strength: str = "direct") -> dict[str, Any]:
+    return {
+        "hr_mentions": [{"id": "m0", "negated": False, "hedged": hedged}],
+        "signals": [{"id": "s0", "kind": "coopting", "negated": negated, "critical": False}],
+        "links": [{"mention": "m0", "signal": "s0", "strength": strength}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("result", "ruled_out", "admitted"),
+    [
+        # an exit signal framed directly as harm reduction: neither aligned nor opposed
+        (_result(), {"none", "extension", "aligned", "opposed"}, {"coopted", "copresent"}),
+        # the frame hedged ("so-called harm reduction"): aligned and opposed stay possible
+        (_result(hedged=True), {"none", "extension"}, {"aligned", "opposed", "coopted"}),
+        # only in the same sentence, not syntactically framed: aligned stays possible
+        (_result(strength="sentence"), {"none", "extension"}, {"aligned", "opposed", "coopted"}),
+        # a negated signal ("does not require anyone to exit"): no co-opting label
+        (_result(negated=True), {"none", "coopted", "copresent"}, {"aligned", "opposed"}),
+    ],
+)
+def test_classify_inadmissible_labels(
+    result: dict[str, Any], ruled_out: set[str], admitted: set[str]
+) -> None:
+    out = classify._inadmissible(result)
+    assert ruled_out <= out
+    assert not admitted & out

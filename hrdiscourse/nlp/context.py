@@ -78,6 +78,10 @@ class Cue:
     end: int
 
 
+#: Fewest docs :meth:`ContextComponent.pipe` scores with the stance model in one call.
+STANCE_BATCH = 64
+
+
 def _sentence_starts(doc: Doc) -> list[int]:
     """Token index where each sentence starts (read from one array, as ``Doc.sents`` splits)."""
     flags = doc.to_array(SENT_START)
@@ -281,8 +285,12 @@ class ContextComponent:
         return doc
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterable[Doc]:
-        """Process a stream of docs; the stance model scores each batch in one call."""
-        for batch in minibatch(stream, size=batch_size):
+        """Process a stream of docs; the stance model scores each batch in one call.
+
+        Batches hold at least :data:`STANCE_BATCH` docs: each call of the stance model has a
+        fixed cost (five vectorizers), and a unit's score does not depend on its batch.
+        """
+        for batch in minibatch(stream, size=max(batch_size, STANCE_BATCH)):
             states = [state for state in map(self._rule_flags, batch) if state is not None]
             self._finish(states)
             yield from batch

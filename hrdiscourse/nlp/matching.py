@@ -35,7 +35,7 @@ def _max_width(pattern: list[dict[str, Any]], cap: int) -> int:
     for token in pattern:
         op = token.get("OP", "1")
         if op in ("1", "?", "!"):
-            width += 0 if op == "!" else 1
+            width += 1  # "!" consumes a token too (one that must not match)
         elif op.startswith("{"):
             upper = op.strip("{}").split(",")[-1]
             width += int(upper) if upper else cap
@@ -81,15 +81,33 @@ def _unrepeat(pattern: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return variants
 
 
-def _required(variant: list[dict[str, Any]], vocab: Vocab) -> list[tuple[int, frozenset[int]]]:
-    """Values tokens after the anchor must have for ``variant`` to match.
+def _tail(specs: list[dict[str, Any]]) -> int | None:
+    """Most tokens ``specs`` can match, or None when unbounded (or a ``!`` makes it unclear)."""
+    width = 0
+    for token in specs:
+        op = token.get("OP", "1")
+        if op in ("1", "?"):
+            width += 1
+        elif op.startswith("{") and op.rstrip("}").split(",")[-1].strip():
+            width += int(op.strip("{}").split(",")[-1])
+        else:
+            return None
+    return width
+
+
+def _required(
+    variant: list[dict[str, Any]], vocab: Vocab
+) -> tuple[list[tuple[int, frozenset[int]]], int | None]:
+    """Values tokens after the anchor must have for ``variant`` to match, and its tail.
 
     One ``(column, allowed hashes)`` per required spec (``1``, ``+``) after the first token
     that tests ``LOWER`` (column 0), ``ORTH``/``TEXT`` (1) or ``LEMMA`` (2) against a string
-    or ``IN`` strings (other tests on the same spec only narrow it further).
+    or ``IN`` strings (other tests on the same spec only narrow it further). The tail is
+    the most tokens a match can hold after the last of those specs (None: unbounded).
     """
     needs = []
-    for token in variant[1:]:
+    last = 0
+    for k, token in enumerate(variant[1:], start=1):
         if token.get("OP", "1") not in ("1", "+"):
             continue
         for column, attr in ((0, "LOWER"), (1, "ORTH"), (1, "TEXT"), (2, "LEMMA")):
@@ -105,8 +123,9 @@ def _required(variant: list[dict[str, Any]], vocab: Vocab) -> list[tuple[int, fr
             else:
                 continue
             needs.append((column, frozenset(vocab.strings.add(v) for v in items)))
+            last = k
             break
-    return needs
+    return needs, (_tail(variant[last + 1 :]) if needs else None)
 
 
 def _next_token(variant: list[dict[str, Any]], vocab: Vocab) -> list[_Check] | None:
@@ -135,8 +154,10 @@ class _Anchor:
     compared in Python, looked up by the value of the token after the anchor (``one``:
     the one-token patterns); the others run through a small ``Matcher`` on a window of
     ``width`` tokens, and only when the next token can start them (``gate``) and the
-    window holds every token one of them requires (``needs``, one list per pattern;
-    ``windowed`` False when some pattern requires no token that can be checked so).
+    window holds every token one of them requires (``needs``, one list per pattern, with
+    the most tokens a match holds after the last of them; ``windowed`` False when some
+    pattern requires no token that can be checked so). The window then ends where the
+    last such token of a pattern that can still match, plus its tail, allows.
 
     ``next_lower``/``next_orth`` hold every value the token after the anchor may have for
     any of its patterns to match (fixed or not); when ``open`` is False, an occurrence
@@ -172,7 +193,7 @@ class _Anchor:
         self.next_orth: set[int] = set()
         self.open = False
         self.windowed = True
-        self.needs: list[list[tuple[int, frozenset[int]]]] = []
+        self.needs: list[tuple[list[tuple[int, frozenset[int]]], int | None]] = []
 
     def add(self, key: int, variant: list[dict[str, Any]], vocab: Vocab, max_tokens: int) -> None:
         self.width = max(self.width, _max_width(variant, max_tokens))
@@ -191,9 +212,9 @@ class _Anchor:
         if self.matcher is None:
             self.matcher = Matcher(vocab)
         self.matcher.add(key, [variant])
-        needs = _required(variant, vocab)
+        needs, tail = _required(variant, vocab)
         if needs:
-            self.needs.append(needs)
+            self.needs.append((needs, tail))
         else:
             self.windowed = False
         nxt = _next_token(variant, vocab)
@@ -239,10 +260,23 @@ class _Anchor:
         stop = min(n, i + self.width)
         if self.windowed:
             window = (set(lowers[i + 1 : stop]), set(orths[i + 1 : stop]), set(lemmas[i + 1 : stop]))
-            if not any(
-                all(not window[c].isdisjoint(allowed) for c, allowed in needs) for needs in self.needs
-            ):
+            columns = (lowers, orths, lemmas)
+            reach = 0  # where the last match that can still happen ends at the latest
+            for needs, tail in self.needs:
+                if not all(not window[c].isdisjoint(allowed) for c, allowed in needs):
+                    continue
+                if tail is None:
+                    reach = stop
+                    break
+                c, allowed = needs[-1]
+                column = columns[c]
+                j = stop - 1
+                while column[j] not in allowed:  # found: the window holds one
+                    j -= 1
+                reach = max(reach, j + 1 + tail)
+            if not reach:
                 return  # no pattern has all its required tokens in the window
+            stop = min(stop, reach)
         for key, start, end in self.matcher(doc[i:stop]):
             if start == 0:
                 found.add((key, i + offset, i + end + offset))
