@@ -158,3 +158,42 @@ def test_stance_retraining_reproduces_the_shipped_model(tmp_path):
         rows += stance_rows(doc, stance_units(doc), targets, context._match_cues(doc)).rows
     assert model.predict_proba(rows) == pytest.approx(shipped.predict_proba(rows), abs=0.05)
     assert (tmp_path / "stance.json").is_file()
+
+
+def _gold_rows(repo_root, n=400):
+    items = [
+        json.loads(line)
+        for name in ("spans.jsonl", "spans_holdout2.jsonl")
+        for line in (repo_root / "corpora" / "gold" / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ][:n]
+    odd = ["", "  Déjà   vu:\tthe “so-called”  harm-reduction\n\nprogram  ", "réduction des méfaits", "x"]
+    texts = [it["text"] for it in items] + odd
+    # the four columns: sentence, context, abstracted sentence, cue features
+    return [
+        [t, texts[i - 1], t.lower().replace("harm reduction", "__hr"), "NEGATION _none"]
+        for i, t in enumerate(texts)
+    ]
+
+
+def test_stance_direct_features_equal_the_pipeline(repo_root, monkeypatch):
+    import numpy as np
+
+    from hrdiscourse.nlp import stance
+
+    model = load_stance_model()
+    rows = _gold_rows(repo_root)
+    X = stance._as_array(rows)
+    ct = model.pipeline.named_steps["features"]
+    char_wb = [(t, col) for _, t, col in ct.transformers_ if getattr(t, "analyzer", None) == "char_wb"]
+    assert char_wb, "the shipped stance model has a char_wb vectorizer"
+    monkeypatch.setattr(stance, "CHAR_CACHE_WORDS", 50)  # evictions happen too
+    for vec, col in char_wb:
+        fast = stance._CharWbCounts(vec).transform(list(X[:, col]))
+        slow = vec.transform(X[:, col])
+        assert fast.shape == slow.shape
+        assert np.array_equal(fast.indptr, slow.indptr) and np.array_equal(fast.indices, slow.indices)
+        assert np.array_equal(fast.data, slow.data)  # the same floats, not just close ones
+    pos = list(model.pipeline.classes_).index(1)
+    assert model.predict_proba(rows) == [float(p[pos]) for p in model.pipeline.predict_proba(X)]
+    assert model._direct is not None  # the direct path was the one used

@@ -259,21 +259,26 @@ class _Anchor:
             return
         stop = min(n, i + self.width)
         if self.windowed:
-            window = (set(lowers[i + 1 : stop]), set(orths[i + 1 : stop]), set(lemmas[i + 1 : stop]))
             columns = (lowers, orths, lemmas)
+            window: dict[int, set[int]] = {}  # the window's values, per column used
             reach = 0  # where the last match that can still happen ends at the latest
             for needs, tail in self.needs:
-                if not all(not window[c].isdisjoint(allowed) for c, allowed in needs):
-                    continue
-                if tail is None:
-                    reach = stop
-                    break
-                c, allowed = needs[-1]
-                column = columns[c]
-                j = stop - 1
-                while column[j] not in allowed:  # found: the window holds one
-                    j -= 1
-                reach = max(reach, j + 1 + tail)
+                for c, allowed in needs:
+                    values = window.get(c)
+                    if values is None:
+                        values = window[c] = set(columns[c][i + 1 : stop])
+                    if values.isdisjoint(allowed):
+                        break  # this pattern cannot match here
+                else:
+                    if tail is None:
+                        reach = stop
+                        break
+                    c, allowed = needs[-1]
+                    column = columns[c]
+                    j = stop - 1
+                    while column[j] not in allowed:  # found: the window holds one
+                        j -= 1
+                    reach = max(reach, j + 1 + tail)
             if not reach:
                 return  # no pattern has all its required tokens in the window
             stop = min(stop, reach)

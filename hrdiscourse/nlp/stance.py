@@ -216,6 +216,95 @@ def _as_array(rows: Sequence[Sequence[str]]) -> Any:
     return arr
 
 
+#: Words whose character n-gram ids :class:`_CharWbCounts` keeps (then it starts afresh).
+CHAR_CACHE_WORDS = 200_000
+
+
+class _CharWbCounts:
+    """The count matrix of a fitted ``char_wb`` vectorizer, its n-grams cached per word.
+
+    ``char_wb`` n-grams never cross a word boundary, so a word's n-gram ids are the same
+    wherever it occurs: they are computed once (with the vectorizer's own n-gram function)
+    and then only looked up. The matrix is built as ``CountVectorizer._count_vocab``
+    builds it (same counts, index types and sorted indices), so the TF-IDF step on top of it
+    gives the same floats (``tests/test_stance.py`` compares them).
+    """
+
+    def __init__(self, vectorizer: Any) -> None:
+        self.vectorizer = vectorizer
+        self.preprocess = vectorizer.build_preprocessor()
+        self.vocabulary = vectorizer.vocabulary_
+        self.cache: dict[str, tuple[int, ...]] = {}
+
+    def _ids(self, word: str) -> tuple[int, ...]:
+        ids = self.cache.get(word)
+        if ids is None:
+            if len(self.cache) >= CHAR_CACHE_WORDS:
+                self.cache.clear()
+            vocab = self.vocabulary
+            grams = self.vectorizer._char_wb_ngrams(word)
+            ids = self.cache[word] = tuple(vocab[g] for g in grams if g in vocab)
+        return ids
+
+    def transform(self, docs: Sequence[str]) -> Any:
+        import scipy.sparse as sp
+
+        vec = self.vectorizer
+        indices: list[int] = []
+        values: list[int] = []
+        indptr = [0]
+        for doc in docs:
+            counts: dict[int, int] = {}
+            for word in self.preprocess(vec.decode(doc)).split():
+                for k in self._ids(word):
+                    counts[k] = counts.get(k, 0) + 1
+            indices.extend(counts)
+            values.extend(counts.values())
+            indptr.append(len(indices))
+        X = sp.csr_matrix(
+            (
+                np.asarray(values, dtype=np.intc),
+                np.asarray(indices, dtype=np.int32),
+                np.asarray(indptr, dtype=np.int32),
+            ),
+            shape=(len(docs), len(self.vocabulary)),
+            dtype=vec.dtype,
+        )
+        X.sort_indices()
+        if vec.binary:
+            X.data.fill(1)
+        return vec._tfidf.transform(X, copy=False)
+
+
+def _direct_features(pipeline: Any) -> list[tuple[int, Any]] | None:
+    """``(column, transform)`` of the feature union when :meth:`StanceModel.predict_proba` may
+    call the fitted transformers itself (``char_wb`` ones through :class:`_CharWbCounts`),
+    stacked with the ColumnTransformer's own ``_hstack``; None to use the pipeline as it is."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    ct = pipeline.named_steps.get("features") if hasattr(pipeline, "named_steps") else None
+    fitted = [t for t in getattr(ct, "transformers_", []) if not (isinstance(t[1], str) and t[1] == "drop")]
+    if (
+        ct is None
+        or len(pipeline.steps) != 2
+        or not getattr(ct, "sparse_output_", False)
+        or not hasattr(ct, "_hstack")
+        or getattr(ct, "remainder", None) != "drop"
+        or any(isinstance(t, str) or not isinstance(col, int) for _, t, col in fitted)
+    ):
+        return None
+    out: list[tuple[int, Any]] = []
+    for _, t, col in fitted:
+        plain_char_wb = (
+            type(t) is TfidfVectorizer
+            and t.analyzer == "char_wb"
+            and t.preprocessor is None
+            and t.input == "content"
+        )
+        out.append((col, _CharWbCounts(t).transform if plain_char_wb else t.transform))
+    return out
+
+
 @dataclass
 class StanceModel:
     """A trained stance classifier, its decision settings and metadata (the JSON sidecar).
@@ -233,11 +322,26 @@ class StanceModel:
     def threshold(self) -> float:
         return float(self.meta.get("threshold", 0.5))
 
+    def __post_init__(self) -> None:
+        self._direct: list[tuple[int, Any]] | None = None
+        self._direct_checked = False  # decided on the first prediction (the pipeline is fitted)
+
     def predict_proba(self, rows: Sequence[Sequence[str]]) -> list[float]:
-        """Probability that each row's unit is critical."""
+        """Probability that each row's unit is critical.
+
+        The features are the pipeline's own (same matrix), computed without the
+        ColumnTransformer's dispatch and with the character n-grams cached per word.
+        """
         if not rows:
             return []
-        proba = self.pipeline.predict_proba(_as_array(rows))
+        if not self._direct_checked:
+            self._direct, self._direct_checked = _direct_features(self.pipeline), True
+        if self._direct is None:
+            proba = self.pipeline.predict_proba(_as_array(rows))
+        else:
+            blocks = [transform([row[col] for row in rows]) for col, transform in self._direct]
+            X = self.pipeline.named_steps["features"]._hstack(blocks, n_samples=len(rows))
+            proba = self.pipeline.steps[-1][1].predict_proba(X)
         pos = list(self.pipeline.classes_).index(1)
         return [float(p[pos]) for p in proba]
 
