@@ -162,6 +162,32 @@ def test_french_traps_are_not_matched(nlp_fr_fast, text: str, category: str) -> 
         ("Le service est offert sans jugement.", "sans jugement", "negated", False),
         ("Une société sans drogue reste leur objectif.", "société sans drogue", "negated", False),
         ("Les femmes quittent le milieu quand elles le veulent.", "quittent le milieu", "negated", False),
+        # DENIAL (context_cues fr 1.2.0): the mention is negated, the signals are not
+        (
+            "Le ministre cessera de financer la réduction des méfaits.",
+            "réduction des méfaits",
+            "negated",
+            True,
+        ),
+        (
+            "Le conseil dénonce la réduction des méfaits et la police.",
+            "réduction des méfaits",
+            "negated",
+            True,
+        ),
+        ("Le conseil dénonce la réduction des méfaits et la police.", "police", "negated", False),
+        (
+            "Un organisme qui finance la police ne peut prétendre faire de la réduction des méfaits.",
+            "réduction des méfaits",
+            "negated",
+            True,
+        ),
+        (
+            "Un organisme qui finance la police prétend faire de la réduction des méfaits.",
+            "réduction des méfaits",
+            "negated",
+            False,
+        ),
         ("Cette soi-disant réduction des méfaits inquiète.", "réduction des méfaits", "hedged", True),
         ("Cette soi-disant réduction des méfaits inquiète.", "réduction des méfaits", "critical", True),
         ("L'escouade est incompatible avec la réduction des méfaits.", "escouade", "critical", True),

@@ -508,3 +508,140 @@ def test_nlp_mention_flags_of_rejection_shapes(blank_nlp, text, flag, value):
     doc = blank_nlp(text)
     mention = doc.spans["hrd_mentions"][0]
     assert getattr(mention._, f"hrd_{flag}") is value
+
+
+def _span_with(doc, phrase):
+    """The first mention or signal whose text contains ``phrase``."""
+    spans = [*doc.spans["hrd_mentions"], *doc.spans["hrd_signals"]]
+    matches = [s for s in spans if phrase.lower() in s.text.lower()]
+    assert matches, f"no span with {phrase!r} in {[(s.text, s.label_) for s in spans]}"
+    return matches[0]
+
+
+@pytest.mark.parametrize(
+    "text, phrase, flag, value",
+    [
+        # context_cues 1.4.0, DENIAL: denying or rejecting harm reduction negates the mention only
+        ("Calling a curfew “harm reduction” doesn’t make it one.", "harm reduction", "negated", True),
+        ("Naming a police patrol harm reduction doesn't make it one.", "harm reduction", "negated", True),
+        ("Naming a police patrol harm reduction doesn't make it one.", "police", "negated", False),
+        ("Harm reduction doesn't make the news very often.", "harm reduction", "negated", False),
+        ("There is no such thing as police-run harm reduction.", "harm reduction", "negated", True),
+        ("There is no such thing as police-run harm reduction.", "police", "negated", False),
+        (
+            "A charity that funds raids cannot claim to practise harm reduction.",
+            "harm reduction",
+            "negated",
+            True,
+        ),
+        (
+            "A charity that funds raids cannot claim to practise harm reduction.",
+            "harm reduction",
+            "hedged",
+            False,
+        ),
+        (
+            "The charity claims to practise harm reduction while it funds raids.",
+            "harm reduction",
+            "hedged",
+            True,
+        ),
+        (
+            "The charity claims to practise harm reduction while it funds raids.",
+            "harm reduction",
+            "negated",
+            False,
+        ),
+        ("The bishops rejected harm reduction outright.", "harm reduction", "negated", True),
+        ("The council denounced harm reduction as enabling.", "harm reduction", "negated", True),
+        ("Residents oppose the proposed harm reduction site.", "harm reduction", "negated", False),
+        ("Women rejected by police were turned away at the door.", "police", "negated", False),
+        (
+            "The minister will stop funding harm reduction programs next year.",
+            "harm reduction",
+            "negated",
+            True,
+        ),
+        (
+            "Donors asked the city to stop funding missions that raid parlours with police.",
+            "police",
+            "negated",
+            False,
+        ),
+    ],
+)
+def test_nlp_denial_cues_negate_the_mention_only(blank_nlp, text, phrase, flag, value):
+    doc = blank_nlp(text)
+    assert getattr(_span_with(doc, phrase)._, f"hrd_{flag}") is value
+
+
+@pytest.mark.parametrize(
+    "text, phrase, value",
+    [
+        # a list under one negated requirement is negated throughout
+        ("The service does not require anyone to exit, abstain or speak to police.", "police", True),
+        ("The service requires everyone to exit, abstain and speak to police.", "police", False),
+        ("None of our programs required women to quit drugs or to exit sex work.", "exit sex work", True),
+        ("All of our programs required women to quit drugs or to exit sex work.", "exit sex work", False),
+        # "nobody"/"no one" with words between it and the verb
+        ("Nobody at the clinic will report you to police.", "police", True),
+        ("Somebody at the clinic will report you to police.", "police", False),
+        ("No one at the shelter has to leave sex work.", "leave sex work", True),
+        ("Everyone at the shelter has to leave sex work.", "leave sex work", False),
+        ("Council resolved that police not be deployed to the site.", "police", True),
+        ("Council resolved that police be deployed to the site.", "police", False),
+        ("Cities should stop sending police to overdose calls.", "police", True),
+        ("The program asks women to stop using and to call police.", "police", False),
+        # "X is not a <requirement>" negates X; "harm reduction is not a <noun>" does not
+        ("Leaving sex work is not a requirement for support.", "Leaving sex work", True),
+        ("Harm reduction is not a bargaining chip between neighbours and workers.", "harm reduction", False),
+        # a contrastive negation ends at the comma
+        ("Rather than arresting people, officers hand out harm reduction kits.", "harm reduction", False),
+        ("Rather than arresting people, police hand out harm reduction kits.", "police", False),
+        ("Instead of police, peer workers answer the calls.", "police", True),
+        (
+            "A return to work is a choice, not a failure, under our harm reduction policy.",
+            "harm reduction",
+            False,
+        ),
+        ("A return to work is a choice and not harm reduction's failure.", "harm reduction", True),
+        ("Buyers may take a course in lieu of prosecution.", "prosecution", True),
+        # a condition or a warning is not an exclusion
+        ("The site can stay open as long as it does not attract loitering.", "loitering", False),
+        ("The site must not become a magnet for loitering.", "loitering", False),
+        ("A curfew does not become harm reduction because a minister says so.", "harm reduction", True),
+    ],
+)
+def test_nlp_negation_scope_shapes(blank_nlp, text, phrase, value):
+    doc = blank_nlp(text)
+    assert _span_with(doc, phrase)._.hrd_negated is value
+
+
+@pytest.mark.parametrize(
+    "text, phrase, value",
+    [
+        ("A curfew and a drug test at the door. Harm reduction, apparently.", "harm reduction", True),
+        ("Harm reduction apparently cut overdoses by a third.", "harm reduction", False),
+        ("Raids under the guise of harm reduction are still raids.", "harm reduction", True),
+        ("Raids under the guise of harm reduction are still raids.", "Raids", False),
+        ("Outreach under the banner of harm reduction began in May.", "harm reduction", False),
+        (
+            "The scheme, billed by its sponsors as harm reduction, ends in an exit home.",
+            "harm reduction",
+            True,
+        ),
+        ("The scheme, funded by its sponsors as harm reduction, opened in May.", "harm reduction", False),
+        ("Sweeps are sweeps, however often the mayor calls them harm reduction.", "harm reduction", True),
+        ('"We call it harm reduction with a purpose," said the outreach lead.', "harm reduction", False),
+        # a hedge distances its own phrase: it ends at the mention, unless one quotation holds both
+        ("The so-called harm reduction pilot requires women to attend counselling.", "harm reduction", True),
+        ("The so-called harm reduction pilot requires women to attend counselling.", "requires", False),
+        ('What one official called "harm reduction for trafficked women" drew protests.', "trafficked", True),
+        # an epistemic modal is not distance
+        ("Some of the women may be victims of trafficking, outreach staff say.", "victims", False),
+        ("A needle exchange might count as harm reduction.", "harm reduction", True),
+    ],
+)
+def test_nlp_hedge_shapes(blank_nlp, text, phrase, value):
+    doc = blank_nlp(text)
+    assert _span_with(doc, phrase)._.hrd_hedged is value

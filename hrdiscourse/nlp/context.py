@@ -5,13 +5,16 @@ put in ``doc.spans["hrd_mentions"]`` and ``doc.spans["hrd_signals"]``; *modifier
 the cues of the ``context_cues`` lexicon, each with a direction (forward, backward,
 bidirectional) and a scope (tokens, or the sentence) that TERMINATION cues ("but",
 "however", ";") cut short. PSEUDO cues ("not only") cancel the modifiers they overlap.
+DENIAL cues ("calling X harm reduction doesn't make it one", "there is no such thing as",
+"we reject harm reduction") negate harm-reduction mentions only, and cancel the NEGATION,
+HEDGE and ATTRIBUTION cues inside them ("cannot claim to" denies; it does not hedge).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,7 +37,12 @@ from .stance import (
     stance_units,
 )
 
-MODIFIER_LABELS = ("NEGATION", "HEDGE", "CRITICAL", "REPORTED_SPEECH")
+MODIFIER_LABELS = ("NEGATION", "DENIAL", "HEDGE", "CRITICAL", "REPORTED_SPEECH")
+#: Cue labels a DENIAL cue overrides when they lie inside it ("no" in "no such thing as").
+_DENIAL_OVERRIDES = frozenset({"NEGATION", "HEDGE", "ATTRIBUTION"})
+#: Contrastive negations whose scope a comma ends: "rather than prosecuting, officers ...",
+#: "a relapse, not a failure, consistent with ..." (the bare "not" after a comma).
+_CONTRAST_NEGATIONS = frozenset({"rather than", "instead of", "in lieu of"})
 #: Dependency relations through which a span cannot be the content of a speech verb.
 _NON_CONTENT_DEPS = frozenset({"nsubj", "nsubjpass", "dative", "iobj", "agent", "npadvmod", "expl"})
 _SPEAKER_DEPS = frozenset(
@@ -323,6 +331,9 @@ class ContextComponent:
         cues_by_sent: dict[int, list[Cue]] = {}
         for cue in cues:
             cues_by_sent.setdefault(sent_of[cue.start], []).append(cue)
+        sent_mentions: dict[int, list[Span]] = {}
+        for mention in doc.spans[self.mentions_key]:
+            sent_mentions.setdefault(sent_of[mention.start], []).append(mention)
         for span in targets:
             si = sent_of[span.start]
             sent = sents[si] if sents else doc[:]
@@ -335,12 +346,19 @@ class ContextComponent:
             if span.label_.startswith("ALIGNED_") and opens_negated:
                 span._.hrd_negated = False
             else:
-                span._.hrd_negated = opens_negated or self._modified(
-                    span, in_sent, "NEGATION", terminators, sent
+                span._.hrd_negated = (
+                    opens_negated
+                    or self._modified(span, in_sent, "NEGATION", terminators, sent)
+                    or (
+                        span.label_ == "HARM_REDUCTION"
+                        and self._modified(span, in_sent, "DENIAL", terminators, sent)
+                    )
                 )
-            span._.hrd_hedged = self._modified(span, in_sent, "HEDGE", terminators, sent)
             # Quoted when the phrase opens inside quotation marks (a closing mark may fall inside it).
             span._.hrd_quoted = any(a <= span.start_char < b for a, b in regions)
+            span._.hrd_hedged = self._hedged(
+                span, in_sent, terminators, sent, sent_mentions.get(si, []), regions
+            )
             span._.hrd_critical = self._critical(
                 span, si, critical_sents, weak_critical, cues_by_sent.get(si, []), sent_of, terminators
             )
@@ -433,6 +451,39 @@ class ContextComponent:
             return True
         return self._modified(span, near, "CRITICAL", [], span)
 
+    def _hedged(
+        self,
+        span: Span,
+        cues: list[Cue],
+        terminators: list[Cue],
+        sent: Span,
+        mentions: list[Span],
+        regions: list[tuple[int, int]],
+    ) -> bool:
+        """Whether a HEDGE cue reaches ``span``.
+
+        A forward hedge distances the phrase it opens ("so-called harm reduction",
+        "what it calls tobacco harm reduction"): a harm-reduction mention ends that phrase, so a
+        signal after the mention is not hedged ("purported harm reduction benefits of mandatory
+        treatment orders"), unless both stand in one quotation ('what one witness called
+        "harm reduction for prostituted women"').
+        """
+        hedges = [c for c in cues if c.label == "HEDGE"]
+        if not hedges:
+            return False
+        ends = [
+            Cue("TERMINATION", "", "bidirectional", 0, m.start, m.end)
+            for m in mentions
+            if m.end <= span.start
+            and span.label_ != "HARM_REDUCTION"
+            and not any(a <= m.start_char and span.start_char < b for a, b in regions)
+        ]
+        forward = [c for c in hedges if c.direction == "forward"]
+        other = [c for c in hedges if c.direction != "forward"]
+        return self._modified(span, forward, "HEDGE", terminators + ends, sent) or self._modified(
+            span, other, "HEDGE", terminators, sent
+        )
+
     def _passes_constraints(
         self, doc: Doc, span: Span, sents: list[Span], sent_of: list[int], lowers: list[int]
     ) -> bool:
@@ -477,6 +528,15 @@ class ContextComponent:
                 if c.label in ("PSEUDO", "TERMINATION", "REPORTED_SPEECH")
                 or not any(_overlaps(c, p) for p in pseudo)
             ]
+        denials = [c for c in cues if c.label == "DENIAL"]
+        if denials:
+            cues = [
+                c
+                for c in cues
+                if c.label not in _DENIAL_OVERRIDES
+                or not any(d.start <= c.start and c.end <= d.end for d in denials)
+            ]
+        cues = [_comma_bounded(doc, c) for c in cues]
         return sorted(cues, key=lambda c: (c.start, c.end))
 
     @staticmethod
@@ -589,6 +649,27 @@ def _negated_by_prefix(doc: Doc, cue: Cue) -> bool:
     if cue.label != "CRITICAL" or cue.start < 2:
         return False
     return doc[cue.start - 1].text == "-" and doc[cue.start - 2].lower_ in _NEGATING_PREFIXES
+
+
+def _comma_bounded(doc: Doc, cue: Cue) -> Cue:
+    """End a contrastive negation's forward scope at the next comma.
+
+    "Rather than prosecuting, officers ..." and "a relapse, not a failure, consistent with our
+    harm reduction philosophy": the contrast negates only the phrase up to the comma.
+    """
+    if cue.label != "NEGATION" or cue.direction != "forward":
+        return cue
+    words = doc[cue.start : cue.end].text.lower()
+    bare_not = words in ("not", "never") and cue.start > 0 and doc[cue.start - 1].text == ","
+    if not bare_not and words not in _CONTRAST_NEGATIONS:
+        return cue
+    stop = len(doc) if cue.scope is None else min(len(doc), cue.end + cue.scope + 1)
+    for i in range(cue.end, stop):
+        if doc[i].text == ",":
+            return replace(cue, scope=i - cue.end)
+        if doc[i].is_sent_start:
+            break
+    return cue
 
 
 def _terminated(lo: int, hi: int, terminators: list[Cue]) -> bool:

@@ -3,8 +3,9 @@
 ``python -m hrdiscourse.nlp.stance`` runs :func:`retrain`. Data (see :mod:`.stance`):
 
 * ``gold``: every item of ``corpora/gold/spans.jsonl`` (dev and test) and
-  ``corpora/gold/spans_holdout.jsonl``, ``spans_holdout2.jsonl``; a unit's label is 1 when a
-  gold span in it is critical, 0 when it holds gold spans and none is critical;
+  ``corpora/gold/spans_holdout.jsonl``, ``spans_holdout2.jsonl``, ``spans_holdout3.jsonl``; a
+  unit's label is 1 when a gold span in it is critical, 0 when it holds gold spans and none is
+  critical;
 * ``seed``: the units of the seed report (Santini, Klein, Stella & Butterfly 2020, a
   critical text) that hold a harm-reduction mention and a co-opting signal, as positives,
   minus those that overlap a gold item;
@@ -43,9 +44,10 @@ GOLD_FILES = (
     REPO / "corpora/gold/spans.jsonl",
     REPO / "corpora/gold/spans_holdout.jsonl",
     REPO / "corpora/gold/spans_holdout2.jsonl",
+    REPO / "corpora/gold/spans_holdout3.jsonl",
 )
 #: Item-id prefix -> writer fold of ``out_of_fold(by_writer=True)`` (one fold per gold file).
-WRITER_FOLDS = {"ho-": 1, "h2-": 2}
+WRITER_FOLDS = {"ho-": 1, "h2-": 2, "h3-": 3}
 CONSTRUCTED = REPO / "corpora/gold/stance_constructed.jsonl"
 #: Settings searched by :func:`cross_validate`.
 GRID: dict[str, Sequence[Any]] = {
@@ -261,9 +263,9 @@ def out_of_fold(
     """Out-of-fold unit probabilities of every gold item.
 
     Grouped K-fold over items, or (``by_writer``) one fold per gold file, each written
-    independently (``spans.jsonl``, ``spans_holdout.jsonl``, ``spans_holdout2.jsonl``):
-    trained on the other files and scored on it, the estimate closest to a new blind
-    holdout.
+    independently (``spans.jsonl``, ``spans_holdout.jsonl``, ``spans_holdout2.jsonl``,
+    ``spans_holdout3.jsonl``): trained on the other files and scored on it, the estimate
+    closest to a new blind holdout.
     """
     order = list(range(len(items)))
     random.Random(13).shuffle(order)
