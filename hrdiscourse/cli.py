@@ -227,10 +227,11 @@ def _default_span_gold() -> list[Path]:
     """The blind holdout first, then the tuning files (their old test/holdout splits), then French."""
     gold = Path("corpora/gold")
     names = (
-        "spans_holdout3.jsonl",
+        "spans_holdout4.jsonl",
         "spans.jsonl",
         "spans_holdout.jsonl",
         "spans_holdout2.jsonl",
+        "spans_holdout3.jsonl",
         "spans_fr.jsonl",
     )
     return [gold / name for name in names if (gold / name).exists()]
@@ -289,8 +290,8 @@ def evaluate_cli(
     span_gold: list[Path] = typer.Option(
         None,
         "--span-gold",
-        help="Span gold files (default: corpora/gold/spans_holdout3.jsonl, spans.jsonl, "
-        "spans_holdout.jsonl, spans_holdout2.jsonl, spans_fr.jsonl).",
+        help="Span gold files (default: corpora/gold/spans_holdout4.jsonl, spans.jsonl, "
+        "spans_holdout.jsonl, spans_holdout2.jsonl, spans_holdout3.jsonl, spans_fr.jsonl).",
     ),
 ) -> None:
     """Score document labels (baseline, rules, model, combined) on a gold split, or spans with --spans."""

@@ -18,6 +18,7 @@ def test_gold_files_present() -> None:
         "spans_holdout.jsonl",
         "spans_holdout2.jsonl",
         "spans_holdout3.jsonl",
+        "spans_holdout4.jsonl",
         "spans_fr.jsonl",
     }
 
