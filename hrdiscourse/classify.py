@@ -297,9 +297,114 @@ def _folded_pattern(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     try:
         if not _safe_ops(sre.parse(source, flags)):
             return None
-        return re.compile(folded, flags & ~re.I)
+        return _grouped_branches(re.compile(folded, flags & ~re.I))
     except (TypeError, IndexError, re.error):
         return None
+
+
+# --- alternatives grouped by their first character -------------------------------------------
+# A cue pattern is a long alternation of phrases. At every text position sre tries the
+# alternatives one after another, so a position costs a check per alternative; the folded
+# cue patterns spend most of their time there. Alternatives that start with the same
+# literal character are gathered behind it (``abc|xy|abd`` -> ``a(?:bc|bd)|xy``): a
+# position then costs a check per distinct first character.
+#
+# The matches stay the same. sre takes the first alternative, in order, that lets the
+# whole pattern match. Alternatives that start with different literal characters cannot
+# both match at one position, so their order among themselves does not matter; those with
+# the same first character keep their order inside the group (``a(?:X|Y)`` tries what
+# ``aX|aY`` tries, in the same order). An alternative that does not start with a literal
+# keeps its place, and no alternative that it could compete with (one whose first
+# character it may start with, or any when that set is unknown) is moved across it.
+
+_REGEX_SPECIAL = frozenset("\\.^$*+?{}[]|()")
+
+
+def _top_branches(source: str) -> list[str]:
+    """``source`` cut at every ``|`` outside groups and character sets."""
+    out: list[str] = []
+    start = depth = i = 0
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":  # a set ends at the first "]" that is not its first member or escaped
+            i += 1
+            if source[i : i + 1] == "^":
+                i += 1
+            if source[i : i + 1] == "]":
+                i += 1
+            while i < len(source) and source[i] != "]":
+                i += 2 if source[i] == "\\" else 1
+            i += 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(source[start:i])
+            start = i + 1
+        i += 1
+    out.append(source[start:])
+    return out
+
+
+def _grouped_branches(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` with its top-level alternatives grouped by first character (see above).
+
+    Returns ``pattern`` itself when it is not a top-level alternation this can cut
+    safely: case-insensitive, verbose (spaces and comments), with capturing groups, or not
+    split the way sre parses it.
+    """
+    import re._parser as sre
+
+    source, flags = pattern.pattern, pattern.flags
+    if not isinstance(source, str) or flags & (re.I | re.X) or pattern.groups:
+        return pattern
+    branches = _top_branches(source)
+    try:
+        parsed = list(sre.parse(source, flags))
+        if len(branches) < 2 or len(parsed) != 1 or parsed[0][0] is not sre.BRANCH:
+            return pattern
+        alternatives = parsed[0][1][1]
+        # the cut must give exactly the alternatives sre sees
+        if len(alternatives) != len(branches) or any(
+            repr(sre.parse(b, flags).data) != repr(alt.data)
+            for b, alt in zip(branches, alternatives, strict=True)
+        ):
+            return pattern
+        # (first literal character or None, alternatives, characters it may start with)
+        entries: list[tuple[str | None, list[str], set[str] | None]] = []
+        for branch in branches:
+            head = branch[:1]
+            if not head or head in _REGEX_SPECIAL or branch[1:2] in ("?", "*", "+", "{"):
+                entries.append((None, [branch], _first_chars(re.compile(branch, flags))))
+                continue
+            for entry in reversed(entries):
+                if entry[0] == head:
+                    entry[1].append(branch)
+                    break
+                if entry[2] is None or head in entry[2]:
+                    entries.append((head, [branch], {head}))
+                    break
+            else:
+                entries.append((head, [branch], {head}))
+        parts = [
+            alts[0] if len(alts) == 1 else re.escape(head) + "(?:" + "|".join(a[1:] for a in alts) + ")"
+            for head, alts, _ in entries
+        ]
+        grouped = "|".join(parts)
+        starts = [chars for _, _, chars in entries]
+        if any(head is None for head, _, _ in entries) and all(starts):
+            # sre checks a first-character set before trying the alternatives only when
+            # each starts with a literal; otherwise a lookahead on that set does it
+            chars = set().union(*starts)  # type: ignore[arg-type]
+            grouped = f"(?=[{''.join(re.escape(c) for c in sorted(chars))}])(?:{grouped})"
+        return re.compile(grouped, flags)
+    except (TypeError, ValueError, IndexError, re.error):
+        return pattern
 
 
 @lru_cache(maxsize=4)
@@ -751,14 +856,15 @@ def _rows(
     *,
     with_rules: bool,
     outcomes: Sequence[RuleOutcome | None] | None = None,
+    feats: Sequence[Mapping[str, float]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The model's input rows (``feats``, ``context``); ``outcomes`` as in :func:`_frame`."""
+    """The model's input rows (``feats``, ``context``); ``outcomes`` and ``feats`` as in :func:`_frame`."""
     rows = []
     for i, r in enumerate(results):
-        feats = featurize(r)
+        feats_i = dict(feats[i]) if feats is not None else featurize(r)
         if with_rules:
-            feats.update(rule_features(r, outcomes[i] if outcomes is not None else None))
-        rows.append({"feats": feats, "context": hr_context(r)})
+            feats_i.update(rule_features(r, outcomes[i] if outcomes is not None else None))
+        rows.append({"feats": feats_i, "context": hr_context(r)})
     return rows
 
 
@@ -767,11 +873,13 @@ def _frame(
     *,
     with_rules: bool,
     outcomes: Sequence[RuleOutcome | None] | None = None,
+    feats: Sequence[Mapping[str, float]] | None = None,
 ) -> Any:
-    """The model's input table; ``outcomes`` are the rule outcomes when already known."""
+    """The model's input table; ``outcomes`` are the rule outcomes and ``feats`` the
+    :func:`featurize` dicts when already known."""
     import pandas as pd
 
-    rows = _rows(results, with_rules=with_rules, outcomes=outcomes)
+    rows = _rows(results, with_rules=with_rules, outcomes=outcomes, feats=feats)
     return pd.DataFrame(rows, columns=["feats", "context"])
 
 
@@ -841,14 +949,18 @@ class LabelModel:
         return [(col, t) for _, t, col in fitted]
 
     def transform(
-        self, results: Sequence[Mapping[str, Any]], outcomes: Sequence[RuleOutcome | None] | None = None
+        self,
+        results: Sequence[Mapping[str, Any]],
+        outcomes: Sequence[RuleOutcome | None] | None = None,
+        feats: Sequence[Mapping[str, float]] | None = None,
     ) -> Any:
-        """The model's feature matrix (sparse) of ``results``; ``outcomes`` as in :func:`_frame`."""
+        """The model's feature matrix (sparse) of ``results``; ``outcomes`` and ``feats`` as in
+        :func:`_frame`."""
         direct = self._direct
         if direct is None:
-            frame = _frame(results, with_rules=self.with_rules, outcomes=outcomes)
+            frame = _frame(results, with_rules=self.with_rules, outcomes=outcomes, feats=feats)
             return self.pipeline.named_steps["features"].transform(frame)
-        rows = _rows(results, with_rules=self.with_rules, outcomes=outcomes)
+        rows = _rows(results, with_rules=self.with_rules, outcomes=outcomes, feats=feats)
         blocks = [t.transform([row[col] for row in rows]) for col, t in direct]
         return self.pipeline.named_steps["features"]._hstack(blocks, n_samples=len(rows))
 
@@ -883,8 +995,9 @@ class LabelModel:
         coef = self.pipeline.named_steps["clf"].coef_
         row = coef[classes.index(label)] if coef.shape[0] > 1 else coef[0]
         x = X.tocsr()[0]
-        contrib = [(names[j], float(v * row[j])) for j, v in zip(x.indices, x.data, strict=True)]
-        contrib = [c for c in contrib if c[1] > 0]
+        # one array product: the same float64 products as feature by feature
+        products = (x.data * row[x.indices]).tolist()
+        contrib = [(names[j], p) for j, p in zip(x.indices.tolist(), products, strict=True) if p > 0]
         return sorted(contrib, key=lambda c: -c[1])[:k]
 
 
@@ -1209,15 +1322,24 @@ def label_documents(
     """
     if strategy not in STRATEGIES:
         raise ConfigError(f"strategy {strategy!r} is unknown; expected one of {', '.join(STRATEGIES)}.")
-    outcomes = [rule_label(r) for r in results]
-    if model is None and any(_uses_model(o, strategy) for o in outcomes):
+    outcomes: list[RuleOutcome] = []
+    feats: dict[int, dict[str, float]] = {}
+    for i, r in enumerate(results):
+        outcomes.append(rule_label(r))
+        if _uses_model(outcomes[-1], strategy):
+            # right after the rules: featurize counts cues in the texts rule_label has just
+            # counted them in, and _count still holds those counts
+            feats[i] = featurize(r)
+    if model is None and feats:
         model = _shipped_model()
     rows: dict[int, tuple[Any, Mapping[str, float]]] = {}
     if model is not None and strategy != "rules":
         # one feature matrix for the probabilities and the evidence weights
         todo = [i for i, o in enumerate(outcomes) if _uses_model(o, strategy)]
         if todo:
-            X = model.transform([results[i] for i in todo], [outcomes[i] for i in todo]).tocsr()
+            X = model.transform(
+                [results[i] for i in todo], [outcomes[i] for i in todo], [feats[i] for i in todo]
+            ).tocsr()
             probas = model.predict_proba([results[i] for i in todo], X=X)
             for k, i in enumerate(todo):
                 rows[i] = (X[k : k + 1], probas[k])

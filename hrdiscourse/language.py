@@ -44,6 +44,11 @@ _WORD = re.compile(r"[^\W\d_]+")
 #: Every ASCII character that is not a letter, to a space: on ASCII text, splitting what
 #: this leaves gives the words :data:`_WORD` finds, several times faster.
 _ASCII_NON_LETTERS = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalpha()})
+#: The same for the bytes of UTF-8 text (bytes 128-255 stay: they are parts of non-ASCII
+#: characters). ``str.translate`` is slow on non-ASCII text, ``bytes.translate`` is not.
+_ASCII_NON_LETTER_BYTES = bytes(32 if i < 128 and not chr(i).isalpha() else i for i in range(256))
+#: The French words :func:`_clearly_english` counts: those that are not English ones.
+_FR_ONLY_WORDS = _FR_WORDS - _EN_WORDS
 CLEAR_MIN_WORDS = 20
 #: At most one French function word per this many English ones in a clearly English sample.
 CLEAR_RATIO = 20
@@ -74,16 +79,33 @@ def _has_letters(sample: str, n: int) -> bool:
     return n <= 0
 
 
+def _words(lower: str) -> list[str]:
+    """``_WORD.findall(lower)``, faster.
+
+    The ASCII characters that are not letters become spaces (they are not in
+    :data:`_WORD`'s class, nor is a space: its matches, the longest runs of letters, stay
+    the same) and the result is split at whitespace (not in the class either), so every
+    match lies inside one piece. A piece of ASCII characters only is all letters: it is a
+    match. The other pieces are searched with :data:`_WORD`.
+    """
+    if lower.isascii():
+        return lower.translate(_ASCII_NON_LETTERS).split()
+    # through the UTF-8 bytes, which surrogatepass round-trips for any str
+    spaced = lower.encode("utf-8", "surrogatepass").translate(_ASCII_NON_LETTER_BYTES)
+    words: list[str] = []
+    for piece in spaced.decode("utf-8", "surrogatepass").split():
+        if piece.isascii():
+            words.append(piece)
+        else:
+            words.extend(_WORD.findall(piece))
+    return words
+
+
 def _clearly_english(sample: str) -> bool:
     """Many English function words and (almost) no French ones: lingua would say English."""
-    en = fr = 0
-    lower = sample.lower()
-    words = lower.translate(_ASCII_NON_LETTERS).split() if lower.isascii() else _WORD.findall(lower)
-    for word in words:
-        if word in _EN_WORDS:
-            en += 1
-        elif word in _FR_WORDS:
-            fr += 1
+    words = _words(sample.lower())
+    en = sum(map(_EN_WORDS.__contains__, words))
+    fr = sum(map(_FR_ONLY_WORDS.__contains__, words))
     return en >= CLEAR_MIN_WORDS and fr * CLEAR_RATIO <= en
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -299,3 +301,83 @@ def test_classify_inadmissible_labels(
     out = classify._inadmissible(result)
     assert ruled_out <= out
     assert not admitted & out
+
+
+def _spans(pattern: Any, text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in pattern.finditer(text)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "abc|xy|abd|a",
+        "ab|a|abc|b",
+        "ab|(?:a|x)y|ac|xd",  # a non-literal alternative that may start like the ones after it
+        r"ab|\bac|ad|bd",  # one whose first characters are unknown
+        "[ab]c|ad|bd|cd",
+        "a?b|ab|ac|bb",
+        "a|ab|a[bc]d|b|bc",
+    ],
+)
+def test_classify_grouped_branches_find_the_same_matches(source: str) -> None:
+    pattern = re.compile(source)
+    grouped = classify._grouped_branches(pattern)
+    rng = random.Random(source)
+    for _ in range(3000):
+        text = "".join(rng.choice("abcdxy ") for _ in range(rng.randint(0, 30)))
+        assert _spans(grouped, text) == _spans(pattern, text), (grouped.pattern, text)
+
+
+@pytest.mark.parametrize("name", ["_CRITICAL_CUES", "_OPPOSED_CUES", "_CONTEXT_CUES"])
+def test_classify_folded_cue_patterns_are_grouped_and_find_the_same_matches(name: str) -> None:
+    original = getattr(classify, name)
+    folded = classify._folded_pattern(original)
+    plain = re.compile(classify._fold_text(original.pattern) or "", original.flags & ~re.I)
+    assert folded is not None and folded.pattern != plain.pattern  # the grouping applies
+    # texts of the cue phrases, cut, run together and partly upper-cased, so that matches
+    # overlap and nearly match
+    phrases = [p for p in re.split(r"[|()?:\\]+", original.pattern) if p]
+    rng = random.Random(name)
+    texts = [case["text"] for case in CASES.values()]
+    for _ in range(500):
+        text = "".join(
+            rng.choice(phrases)[rng.randint(0, 2) :] + rng.choice(["", " ", "s ", "-", "e"])
+            for _ in range(20)
+        )
+        texts.append("".join(c.upper() if rng.random() < 0.2 else c for c in text))
+    for text in texts:
+        folded_text = classify._fold_text(text)
+        assert folded_text is not None
+        assert _spans(folded, folded_text) == _spans(plain, folded_text) == _spans(original, text)
+
+
+@pytest.mark.parametrize("source", ["a|b", "(a)b|ac", "ab|ab(?:c)", "(?:ab|ac)"])
+def test_classify_grouped_branches_leave_other_patterns(source: str) -> None:
+    pattern = re.compile(source)
+    grouped = classify._grouped_branches(pattern)
+    assert grouped is pattern
+
+
+def test_classify_transform_with_features_given_equals_plain(toy_model: classify.LabelModel) -> None:
+    results = list(CASES.values())
+    outcomes = [classify.rule_label(r) for r in results]
+    feats = [classify.featurize(r) for r in results]
+    plain = toy_model.transform(results, outcomes)
+    given = toy_model.transform(results, outcomes, feats)
+    assert (plain != given).nnz == 0
+    assert feats == [classify.featurize(r) for r in results]  # not changed in place
+    assert classify.label_documents(results, model=toy_model) == [
+        classify.label_document(r, model=toy_model) for r in results
+    ]
+
+
+def test_classify_top_features_are_the_positive_products(toy_model: classify.LabelModel) -> None:
+    names = toy_model._feature_names
+    coef = toy_model.pipeline.named_steps["clf"].coef_
+    for result in CASES.values():
+        x = toy_model.transform([result]).tocsr()[0]
+        for label in toy_model._classes:
+            row = coef[toy_model._classes.index(label)] if coef.shape[0] > 1 else coef[0]
+            plain = [(names[j], float(v * row[j])) for j, v in zip(x.indices, x.data, strict=True)]
+            expected = sorted([c for c in plain if c[1] > 0], key=lambda c: -c[1])[:5]
+            assert toy_model.top_features(result, label) == expected

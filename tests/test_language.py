@@ -179,3 +179,38 @@ def test_language_analyzer_loads_french_only_when_needed(mode: str) -> None:
     ((_, _, result),) = analyzer.analyze_records(french)
     assert result["language"] == "fr"
     assert "spacy_pipeline_fr" in analyzer.model_info()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "the cat, l'été — où ça?",
+        "naïve café\u00a0the\u2028and ’the’ “of” x²y ½ ٣4 snake_case",
+        "\ud800lone surrogate the\udcff and",  # surrogateescape'd bytes
+        "ǅemal İstanbul STRASSE straße \u0301the",
+        "\x1c\x1dthe\x1e\x1fof\x85to",
+    ],
+)
+def test_language_words_are_the_word_pattern_matches(text: str) -> None:
+    lower = text.lower()
+    assert language._words(lower) == language._WORD.findall(lower)
+
+
+def test_language_words_match_the_word_pattern_around_every_character() -> None:
+    for cp in range(0, 0x110000, 7):
+        ch = chr(cp)
+        for text in (f"ab{ch}cd é", f"{ch}x the", f"é{ch}{ch}"):
+            assert language._words(text) == language._WORD.findall(text), hex(cp)
+
+
+@pytest.mark.parametrize("text", [EN_TEXT * 5, FR_TEXT * 5, (EN_TEXT + " où été être ") * 4, "the " * 19])
+def test_language_clearly_english_counts_as_a_word_loop(text: str) -> None:
+    en = fr = 0
+    for word in language._WORD.findall(text.lower()):
+        if word in language._EN_WORDS:
+            en += 1
+        elif word in language._FR_WORDS:
+            fr += 1
+    expected = en >= language.CLEAR_MIN_WORDS and fr * language.CLEAR_RATIO <= en
+    assert language._clearly_english(text) == expected

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
+import spacy
 from spacy.matcher import Matcher
+from spacy.pipeline.span_ruler import SpanRuler
 
-from hrdiscourse.nlp.matching import AnchoredMatcher
+from hrdiscourse.nlp.matching import AnchoredMatcher, forget_columns, token_columns
 
 SEED = "corpora/sample/seed-report.md"  # the seed report, shipped with its citation
 
@@ -27,6 +30,15 @@ EDGE_PATTERNS = {
     "lemma": [{"LOWER": "women"}, {"LEMMA": "be", "OP": "?"}, {"LEMMA": "rescue"}],
     "one": [{"LOWER": "rescue"}],
     "open_first": [{"LOWER": "sex", "OP": "?"}, {"LOWER": "workers"}, {"IS_ALPHA": True, "OP": "{1,2}"}],
+    # optional plain tokens: compared in Python as their fixed variants
+    "optional": [
+        {"LOWER": "sex"},
+        {"ORTH": "-", "OP": "?"},
+        {"LOWER": {"IN": ["work", "workers"]}},
+        {"LOWER": "rights", "OP": "?"},
+    ],
+    "optional_twice": [{"LOWER": "more"}, {"LOWER": "more", "OP": "?"}, {"LOWER": "more"}],
+    "optional_end": [{"LOWER": "police"}, {"ORTH": {"IN": ["raids", "Raids"]}, "OP": "?"}],
 }
 EDGE_TEXTS = [
     "We help the young women and help more more women; help women.",
@@ -36,6 +48,8 @@ EDGE_TEXTS = [
     "There were no raids, no police raids, and no other raids at all.",
     "Women were rescued; women rescue women; the rescue came.",
     "Sex workers organise and workers unite while sex workers speak out.",
+    "Sex-work rights, sex work, sex - workers rights and sex rights.",
+    "We help more more more women, and more more, and more.",
 ]
 
 
@@ -82,3 +96,61 @@ def test_anchored_matcher_equals_matcher_on_lexicons(nlp_fast, repo_root):
         assert sorted(anchored(doc)) == found
         total += len(found)
     assert total > 500  # the comparison covers many real matches
+
+
+@pytest.mark.slow
+def test_anchored_matcher_equals_matcher_on_random_lexicon_text(nlp_fast):
+    # Texts drawn from the lexicons' own words: dense in anchors, optional tokens present
+    # or not, repeats, so that nearly every pattern path and pair filter runs.
+    patterns = _lexicon_patterns(nlp_fast)
+    plain, anchored = _both(nlp_fast.vocab, patterns)
+    words = sorted(
+        {
+            value
+            for pats in patterns.values()
+            for pat in pats
+            for token in pat
+            for spec in token.values()
+            for value in (spec["IN"] if isinstance(spec, dict) and "IN" in spec else [spec])
+            if isinstance(value, str) and value.strip() and value not in {"?", "*", "+", "!"}
+        }
+    )
+    rng = random.Random(6)
+    found = 0
+    for _ in range(12):
+        text = " ".join(rng.choice(words) for _ in range(1000))
+        doc = nlp_fast.make_doc(text)
+        expected = sorted(plain(doc))
+        assert sorted(anchored(doc)) == expected
+        found += len(expected)
+    assert found > 500
+
+
+@pytest.mark.slow
+def test_anchored_span_ruler_match_equals_span_ruler(nlp_fast, repo_root):
+    text = (repo_root / SEED).read_text(encoding="utf-8")[:30_000]
+    doc = nlp_fast.make_doc(text)
+    for name in ("hrd_mention_ruler", "hrd_signal_ruler"):
+        ruler = nlp_fast.get_pipe(name)
+        fast = ruler.match(doc)
+        plain = SpanRuler.match(ruler, doc)  # spaCy's own: its Matcher holds the same patterns
+        assert len(plain) > 20
+        assert fast == plain
+        assert [(s.start, s.end, s.label_, s.id_) for s in fast] == [
+            (s.start, s.end, s.label_, s.id_) for s in plain
+        ]
+
+
+def test_token_columns_are_read_once_per_doc():
+    nlp = spacy.blank("en")
+    doc = nlp("Harm reduction saves lives. Harm Reduction works.")
+    words = token_columns(doc)
+    assert token_columns(doc) is words
+    assert words.lowers == [t.lower for t in doc]
+    assert words.orths == [t.orth for t in doc]
+    with doc.retokenize() as retokenizer:
+        retokenizer.merge(doc[0:2])
+    merged = token_columns(doc)  # a new token count: read again
+    assert merged is not words and merged.lowers == [t.lower for t in doc]
+    forget_columns(doc)
+    assert token_columns(doc) is not merged

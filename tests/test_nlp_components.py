@@ -645,3 +645,73 @@ def test_nlp_negation_scope_shapes(blank_nlp, text, phrase, value):
 def test_nlp_hedge_shapes(blank_nlp, text, phrase, value):
     doc = blank_nlp(text)
     assert _span_with(doc, phrase)._.hrd_hedged is value
+
+
+# ---------------------------------------------------------------------- speed paths of hrd_context
+_FAST_PATH_TEXTS = [
+    'Police call their raids "harm reduction", but workers say it is not harm reduction, rather than '
+    "support. So-called harm reduction; non-stigmatizing care.",
+    "The ministry funds an exit program. It calls this harm reduction! Does it?\n\n"
+    "Rather than prosecuting, officers offer heat-not-burn harm reduction, not a failure, says the chief.",
+    "",
+]
+
+
+def _all_flags(doc):
+    return [
+        (s.start, s.end, s.label_, s.id_, *(getattr(s._, name) for name in SPAN_EXTENSIONS))
+        for key in ("hrd_mentions", "hrd_signals")
+        for s in doc.spans[key]
+    ]
+
+
+@pytest.mark.parametrize("text", _FAST_PATH_TEXTS)
+def test_nlp_context_flags_direct_equal_underscore(blank_nlp, monkeypatch, text):
+    # hrd_context reads and writes the flags in doc.user_data directly while the extensions are
+    # plain; through span._ (the path it takes otherwise) the flags and user_data are the same.
+    from hrdiscourse.nlp import context
+
+    assert context._plain_flags()
+    direct = blank_nlp(text)
+    monkeypatch.setattr(context, "_plain_flags", lambda: False)
+    plain = blank_nlp(text)
+    assert _all_flags(direct) == _all_flags(plain)
+    assert direct.user_data == plain.user_data
+
+
+@pytest.mark.parametrize("text", _FAST_PATH_TEXTS)
+def test_nlp_context_sentence_layout_and_words(nlp_en, blank_nlp, text):
+    # _sentence_layout and _Words give what sentences(), sentence_index() and the tokens give.
+    from spacy.attrs import LOWER, ORTH, SENT_START
+
+    from hrdiscourse.nlp.context import _sentence_layout, _Words
+
+    for doc in (nlp_en(text), blank_nlp(text), spacy.blank("en")(text)):
+        columns = doc.to_array([LOWER, ORTH, SENT_START])
+        sents, sent_of = _sentence_layout(doc, columns[:, 2])
+        expected = sentences(doc) or [doc[:]]
+        assert [(sents[i].start, sents[i].end) for i in range(len(sents))] == [
+            (s.start, s.end) for s in expected
+        ]
+        assert (sents.starts, sents.ends) == ([s.start for s in expected], [s.end for s in expected])
+        assert sent_of == sentence_index(doc)
+        words = _Words(doc, columns)
+        assert words.hyphens == {t.i for t in doc if t.text == "-"}
+        assert words.sent_starts == [bool(t.is_sent_start) for t in doc]
+        assert [doc.vocab.strings[o] for o in words.orths] == [t.text for t in doc]
+        assert [doc.vocab.strings[w] for w in words.lowers] == [t.lower_ for t in doc]
+
+
+def test_nlp_span_order_is_spans_own_order():
+    import random
+
+    from hrdiscourse.nlp.context import _span_order
+
+    doc = spacy.blank("en")(" ".join(f"w{i}" for i in range(60)))
+    rng = random.Random(3)
+    spans = [
+        Span(doc, a, a + rng.randint(1, 3), label=rng.choice("ABC"), span_id=rng.choice(["", "x", "y"]))
+        for a in [rng.randrange(55) for _ in range(200)]
+    ]
+    assert sorted(spans, key=_span_order) == sorted(spans)
+    assert [_span_order(s) for s in sorted(spans, key=_span_order)] == [_span_order(s) for s in sorted(spans)]

@@ -119,3 +119,77 @@ def test_results_each_entry_point_raises_its_documented_class(
         open_run(run)
     assert isinstance(info.value, ResultsError)
     assert str(info.value).startswith(message)
+
+
+LINK_TEXT = (
+    "The city funds harm reduction services. Police will monitor every site and women must exit the "
+    "sex trade to be eligible. Critics said the program is harm reduction in name only.\n\n"
+    "The ministry added a recovery plan. Harm reduction workers doubt the abstinence rule, and "
+    "arrests continue. A survivor-led group was not consulted."
+)
+
+
+def test_results_doc_to_dict_sentences_are_those_of_context_sentences(nlp_fast) -> None:
+    from hrdiscourse.nlp.context import sentences
+    from hrdiscourse.nlp.serialize import _Sentences
+
+    doc = nlp_fast(LINK_TEXT)
+    sents = sentences(doc)
+    assert len(sents) > 3
+    with_text, without = _Sentences(doc, LINK_TEXT), _Sentences(doc)
+    for k, sent in enumerate(sents):
+        for i in range(sent.start, sent.end):
+            expected = (k, (sent.text, sent.start_char))
+            assert with_text.of(doc[i : i + 1]) == without.of(doc[i : i + 1]) == expected
+
+
+def test_results_doc_to_dict_key_order(nlp_fast) -> None:
+    from hrdiscourse.nlp.serialize import doc_to_dict
+
+    out = doc_to_dict(nlp_fast(LINK_TEXT), LINK_TEXT)
+    assert out["hr_mentions"] and out["signals"] and out["links"]
+    tail = [
+        "label",
+        "sent_index",
+        "sentence",
+        "sent_start",
+        "negated",
+        "hedged",
+        "quoted",
+        "critical",
+        "speaker",
+    ]
+    head = ["id", "start", "end", "text", "entry_id"]
+    assert all(list(m) == head + tail for m in out["hr_mentions"])
+    assert all(list(s) == [*head, "kind", "category", *tail] for s in out["signals"])
+    assert [m["id"] for m in out["hr_mentions"]] == [f"m{i}" for i in range(len(out["hr_mentions"]))]
+    assert out == doc_to_dict(nlp_fast(LINK_TEXT))  # sliced from the text or joined from the tokens
+
+
+def test_results_linker_picks_the_nearest_mention(nlp_fast) -> None:
+    from hrdiscourse.nlp.context import sentence_index
+
+    doc = nlp_fast(LINK_TEXT)
+    linker = nlp_fast.get_pipe("hrd_linker")
+    mentions, signals = list(doc.spans["hrd_mentions"]), list(doc.spans["hrd_signals"])
+    assert len(mentions) > 1 and len(signals) > 1
+    sent_of = sentence_index(doc)
+
+    def distance(m, s) -> int:
+        return max(0, m.start - s.end, s.start - m.end)
+
+    expected = []
+    for j, sig in enumerate(signals):
+        best = min(
+            range(len(mentions)),
+            key=lambda i: (
+                abs(sent_of[mentions[i].start] - sent_of[sig.start]),
+                distance(mentions[i], sig),
+                i,
+            ),
+        )
+        expected.append((best, j, abs(sent_of[mentions[best].start] - sent_of[sig.start])))
+    links = linker.link(doc, mentions, signals)
+    assert [(lk["mention"], lk["signal"], lk["sent_distance"]) for lk in links] == expected
+    assert doc._.hrd_links == links
+    assert len({lk["mention"] for lk in links}) > 1

@@ -12,6 +12,7 @@ from hrdiscourse.nlp.pipeline import add_hrd_pipes
 from hrdiscourse.nlp.stance import (
     STANCE_PATH,
     StanceModel,
+    coarse_category,
     load_stance_model,
     stance_rows,
     stance_units,
@@ -197,3 +198,44 @@ def test_stance_direct_features_equal_the_pipeline(repo_root, monkeypatch):
     pos = list(model.pipeline.classes_).index(1)
     assert model.predict_proba(rows) == [float(p[pos]) for p in model.pipeline.predict_proba(X)]
     assert model._direct is not None  # the direct path was the one used
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Nothing  here.\n\nPolice said "harm reduction" includes exit programs. Weather was “fine”.\n'
+        "Harm reduction, they say, is ‘care’.  Next one.",
+        "Harm reduction.",
+    ],
+)
+def test_stance_rows_read_the_same_text_as_the_tokens(blank_nlp, text):
+    # stance_rows slices unit texts from the doc's text and reads token words by their hashes.
+    doc = blank_nlp(text)
+    context = blank_nlp.get_pipe("hrd_context")
+    units = stance_units(doc)
+    targets = list(doc.spans["hrd_mentions"]) + list(doc.spans["hrd_signals"])
+    built = stance_rows(doc, units, targets, context._match_cues(doc))
+    assert built.rows
+    quotes = {'"', "“", "”", "‘", "’", "«", "»", "'"}
+    for (sent, ctx, abstract, _), u in zip(built.rows, built.units, strict=True):
+        a, b = units[u]
+        assert sent == doc[a:b].text
+        assert ctx == " ".join(
+            doc[x:y].text for x, y in (units[v] for v in (u - 1, u + 1) if 0 <= v < len(units))
+        )
+        begin = {}
+        for span in sorted(built_spans(targets, built, u), key=lambda s: (s.start, -len(s))):
+            begin.setdefault(span.start, span)
+        words, i = [], a
+        while i < b:  # the abstract column as the tokens spell it
+            if i in begin:
+                words.append("__" + coarse_category(begin[i].label_))
+                i = max(i + 1, begin[i].end)
+            else:
+                words.append('"' if doc[i].text in quotes else doc[i].lower_)
+                i += 1
+        assert abstract == " ".join(words)
+
+
+def built_spans(targets, built, unit):
+    return [s for s, u in zip(targets, built.unit_of_span, strict=True) if u == unit]

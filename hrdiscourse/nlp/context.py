@@ -12,6 +12,8 @@ HEDGE and ATTRIBUTION cues inside them ("cannot claim to" denies; it does not he
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -19,13 +21,13 @@ from typing import Any
 
 import numpy as np
 import srsly
-from spacy.attrs import LOWER, SENT_START
+from spacy.attrs import LOWER, ORTH, SENT_START
 from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, Token
 from spacy.util import ensure_path, filter_spans, minibatch
 
-from .extensions import doc_text, register_extensions
+from .extensions import SPAN_EXTENSIONS, doc_text, register_extensions
 from .matching import AnchoredMatcher
 from .stance import (
     STANCE_REACH,
@@ -70,8 +72,8 @@ class _State:
     cues: list[Cue]
     cues_by_sent: dict[int, list[Cue]]
     sent_of: list[int]
-    sents: list[Span]
     terminators: list[Cue]
+    flags: _Flags
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,105 @@ def sentences(doc: Doc) -> list[Span]:
         return list(doc.sents)
     starts = _sentence_starts(doc)
     return [Span(doc, a, b) for a, b in zip(starts, [*starts[1:], len(doc)], strict=True)]
+
+
+class _LazySentences:
+    """:func:`sentences` of a doc, each ``Span`` made when first asked for.
+
+    Only the sentences holding a span are ever read, most of them only for their bounds
+    (``starts``, ``ends``); building a ``Span`` for every sentence cost more than the rest of
+    the sentence bookkeeping.
+    """
+
+    def __init__(self, doc: Doc, starts: list[int], made: list[Span] | None = None) -> None:
+        self.doc = doc
+        self.starts = starts
+        self.ends = [*starts[1:], len(doc)] if made is None else [s.end for s in made]
+        self._made: dict[int, Span] = dict(enumerate(made)) if made is not None else {}
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i: int) -> Span:
+        sent = self._made.get(i)
+        if sent is None:
+            sent = self._made[i] = Span(self.doc, self.starts[i], self.ends[i])
+        return sent
+
+
+def _sentence_layout(doc: Doc, sent_starts: np.ndarray) -> tuple[_LazySentences, list[int]]:
+    """``(sentences(doc), sentence_index(doc))`` from the doc's ``SENT_START`` column.
+
+    The sentences are read from the column when the doc has sentence starts and no ``sents``
+    hook, else :func:`sentences` builds them (all at once).
+    """
+    if not len(doc) or not doc.has_annotation("SENT_START") or "sents" in doc.user_hooks:
+        # A doc without sentences (a ``sents`` hook that gives none) is one sentence.
+        sents = sentences(doc) or [doc[:]]
+        return _LazySentences(doc, [s.start for s in sents], sents), sentence_index(doc)
+    starts = [0, *(np.flatnonzero(sent_starts[1:] == 1) + 1).tolist()]
+    marks = np.zeros(len(doc), dtype=np.int64)
+    marks[starts[1:]] = 1
+    return _LazySentences(doc, starts), np.cumsum(marks).tolist()
+
+
+class _Flags:
+    """Reads and writes the five ``Span._.hrd_*`` flags of one doc.
+
+    A flag set with ``span._.name = value`` lands in ``doc.user_data`` under
+    ``("._.", name, span.start_char, span.end_char)`` (spaCy's ``Underscore``). While the five
+    extensions are plain stored values (no getter, setter or method: what
+    :func:`~.extensions.register_extensions` declares) that dict is read and written directly,
+    without an ``Underscore`` object per access; otherwise every access goes through ``span._``.
+    """
+
+    def __init__(self, doc: Doc) -> None:
+        self.data: dict[Any, Any] | None = doc.user_data if _plain_flags() else None
+
+    def set(self, span: Span, name: str, value: Any) -> None:
+        if self.data is None:
+            setattr(span._, name, value)
+        else:
+            self.data[("._.", name, span.start_char, span.end_char)] = value
+
+    def set_all(
+        self, span: Span, negated: bool, quoted: bool, hedged: bool, critical: bool, speaker: str | None
+    ) -> None:
+        """Set the five flags in the order the cue pass decides them."""
+        data = self.data
+        if data is None:
+            ext = span._
+            ext.hrd_negated = negated
+            ext.hrd_quoted = quoted
+            ext.hrd_hedged = hedged
+            ext.hrd_critical = critical
+            ext.hrd_speaker = speaker
+            return
+        start, end = span.start_char, span.end_char
+        data[("._.", "hrd_negated", start, end)] = negated
+        data[("._.", "hrd_quoted", start, end)] = quoted
+        data[("._.", "hrd_hedged", start, end)] = hedged
+        data[("._.", "hrd_critical", start, end)] = critical
+        data[("._.", "hrd_speaker", start, end)] = speaker
+
+    def get(self, span: Span, name: str) -> Any:
+        if self.data is None:
+            return getattr(span._, name)
+        return self.data.get(("._.", name, span.start_char, span.end_char), SPAN_EXTENSIONS[name])
+
+
+def _plain_flags() -> bool:
+    """Whether the five span flags are plain stored values with hrdiscourse's defaults.
+
+    A default that is a dict, list or set would be copied into ``user_data`` on reading by
+    ``span._``; hrdiscourse's defaults are not, but an extension re-registered by someone else
+    may be anything, so then :class:`_Flags` goes through ``span._``.
+    """
+    for name, default in SPAN_EXTENSIONS.items():
+        ext = Span.get_extension(name)
+        if ext is None or ext[1:] != (None, None, None) or ext[0] is not default:
+            return False
+    return True
 
 
 def sentence_index(doc: Doc) -> list[int]:
@@ -305,23 +406,35 @@ class ContextComponent:
 
     def _rule_flags(self, doc: Doc) -> _State | None:
         """Apply the constraints and the cue flags; return what :meth:`_finish` needs."""
-        sents = sentences(doc)
-        sent_of = sentence_index(doc)
-        lowers = doc.to_array(LOWER).tolist() if self.constraints else []
+        columns = doc.to_array([LOWER, ORTH, SENT_START])
+        sents, sent_of = _sentence_layout(doc, columns[:, 2])
+        lowers = columns[:, 0].tolist()
+        groups: dict[str, list[Span]] = {}
         for key in (self.mentions_key, self.signals_key):
-            spans = list(doc.spans[key]) if key in doc.spans else []
-            kept = [s for s in spans if self._passes_constraints(doc, s, sents, sent_of, lowers)]
+            if key in groups:
+                spans = groups[key]
+            else:
+                spans = list(doc.spans[key]) if key in doc.spans else []
+            kept = [s for s in spans if self._passes_constraints(s, sents, sent_of, lowers)]
             # Longest per label after the context checks, so a failed long match does not hide
             # a valid shorter one; spans of different labels may overlap.
             kept = merge_adjacent(doc, longest_per_label(kept))
-            doc.spans[key] = sorted(set(kept), key=lambda s: (s.start, s.end, s.label_, s.id_))
-        targets = list(doc.spans[self.mentions_key]) + list(doc.spans[self.signals_key])
+            # The group's spans are these very spans: no need to read them back from ``doc.spans``.
+            groups[key] = sorted(set(kept), key=lambda s: (s.start, s.end, s.label_, s.id_))
+            doc.spans[key] = groups[key]
+        mentions = groups[self.mentions_key]
+        targets = mentions + groups[self.signals_key]
         if not targets:
             return None
-        cues = self._match_cues(doc)
+        cues = self._match_cues(doc, columns)
         # A speech verb also ends a modifier's scope ('"... without conditions," said the peer worker').
         terminators = [c for c in cues if c.label in ("TERMINATION", "REPORTED_SPEECH")]
         regions = quote_regions(doc_text(doc))
+        # A span opens inside quotation marks when a region starting at or before it ends after
+        # it: the regions sorted by start, with the furthest end reached so far.
+        by_start = sorted(regions)
+        region_starts = [a for a, _ in by_start]
+        region_reach = list(itertools.accumulate((b for _, b in by_start), max))
         # Strong critical cues (scope "sentence") mark their sentence and its neighbours; weak
         # ones (a token scope) mark only the co-opting/extension signals next to them.
         critical_sents = {sent_of[c.start] for c in cues if c.label == "CRITICAL" and c.scope is None}
@@ -331,54 +444,62 @@ class ContextComponent:
         cues_by_sent: dict[int, list[Cue]] = {}
         for cue in cues:
             cues_by_sent.setdefault(sent_of[cue.start], []).append(cue)
+        # Where a NEGATION cue starts, per sentence (a span opening there opens negated).
+        negation_starts = {
+            si: {c.start for c in sent_cues if c.label == "NEGATION"}
+            for si, sent_cues in cues_by_sent.items()
+        }
         sent_mentions: dict[int, list[Span]] = {}
-        for mention in doc.spans[self.mentions_key]:
+        for mention in mentions:
             sent_mentions.setdefault(sent_of[mention.start], []).append(mention)
+        flags = _Flags(doc)
+        no_cues: list[Cue] = []
+        # Whether a sentence lies within ``critical_window`` of a strong critical cue.
+        strong_sents: dict[int, bool] = {}
         for span in targets:
             si = sent_of[span.start]
-            sent = sents[si] if sents else doc[:]
-            in_sent = [c for c in cues_by_sent.get(si, []) if not _overlaps(c, span)]
+            sent_cues = cues_by_sent.get(si, no_cues)
+            label = span.label_
+            in_sent = [c for c in sent_cues if not _overlaps(c, span)] if sent_cues else no_cues
             # A co-opting phrase that opens with its own negation ("No one has to") is negated; an
             # aligned one ("without judgement and without conditions") states the principle.
-            opens_negated = any(
-                c.label == "NEGATION" and c.start == span.start for c in cues_by_sent.get(si, [])
-            )
-            if span.label_.startswith("ALIGNED_") and opens_negated:
-                span._.hrd_negated = False
+            opens_negated = bool(sent_cues) and span.start in negation_starts[si]
+            if label.startswith("ALIGNED_") and opens_negated:
+                negated = False
             else:
-                span._.hrd_negated = (
+                negated = (
                     opens_negated
-                    or self._modified(span, in_sent, "NEGATION", terminators, sent)
-                    or (
-                        span.label_ == "HARM_REDUCTION"
-                        and self._modified(span, in_sent, "DENIAL", terminators, sent)
-                    )
+                    or self._modified(span, in_sent, "NEGATION", terminators)
+                    or (label == "HARM_REDUCTION" and self._modified(span, in_sent, "DENIAL", terminators))
                 )
             # Quoted when the phrase opens inside quotation marks (a closing mark may fall inside it).
-            span._.hrd_quoted = any(a <= span.start_char < b for a, b in regions)
-            span._.hrd_hedged = self._hedged(
-                span, in_sent, terminators, sent, sent_mentions.get(si, []), regions
+            start_char = span.start_char
+            k = bisect.bisect_right(region_starts, start_char)
+            quoted = k > 0 and region_reach[k - 1] > start_char
+            hedged = self._hedged(span, in_sent, terminators, sent_mentions.get(si, []), regions)
+            if si not in strong_sents:
+                strong_sents[si] = any(abs(si - cs) <= self.critical_window for cs in critical_sents)
+            critical = self._critical(
+                span, si, strong_sents[si], weak_critical, sent_cues, sent_of, terminators
             )
-            span._.hrd_critical = self._critical(
-                span, si, critical_sents, weak_critical, cues_by_sent.get(si, []), sent_of, terminators
-            )
-            span._.hrd_speaker = find_speaker(span, sent, speech) if parsed else None
-        return _State(doc, targets, cues, cues_by_sent, sent_of, sents, terminators)
+            speaker = find_speaker(span, sents[si], speech) if parsed else None
+            flags.set_all(span, negated, quoted, hedged, critical, speaker)
+        return _State(doc, targets, cues, cues_by_sent, sent_of, terminators, flags)
 
     def _finish(self, states: list[_State]) -> None:
         """The stance model (one batch for all ``states``), then the ATTRIBUTION hedges."""
         if self.stance is not None:
             self._apply_stance([st for st in states if len(st.doc.spans[self.mentions_key])])
         for st in states:
-            self._attribution_hedges(st.targets, st.cues_by_sent, st.sent_of, st.sents, st.terminators)
+            self._attribution_hedges(st.targets, st.cues_by_sent, st.sent_of, st.terminators, st.flags)
 
     def _attribution_hedges(
         self,
         targets: list[Span],
         cues_by_sent: dict[int, list[Cue]],
         sent_of: list[int],
-        sents: list[Span],
         terminators: list[Cue],
+        flags: _Flags,
     ) -> None:
         """Hedge a critical harm-reduction mention that reports someone else's naming.
 
@@ -386,13 +507,17 @@ class ContextComponent:
         from the term only in critical text; in neutral reporting they do not hedge.
         """
         for span in targets:
-            if span.label_ != "HARM_REDUCTION" or span._.hrd_hedged or not span._.hrd_critical:
+            if (
+                span.label_ != "HARM_REDUCTION"
+                or flags.get(span, "hrd_hedged")
+                or not flags.get(span, "hrd_critical")
+            ):
                 continue
             si = sent_of[span.start]
             cues = cues_by_sent.get(si, [])
             near = [c for c in cues if c.label == "ATTRIBUTION" and not _overlaps(c, span)]
-            if near and self._modified(span, near, "ATTRIBUTION", terminators, sents[si] if sents else span):
-                span._.hrd_hedged = True
+            if near and self._modified(span, near, "ATTRIBUTION", terminators):
+                flags.set(span, "hrd_hedged", True)
 
     def _apply_stance(self, states: list[_State]) -> None:
         """Decide ``hrd_critical`` with the passage stance model, one call for all ``states``.
@@ -404,7 +529,9 @@ class ContextComponent:
         if not states or self.stance is None:
             return
         built = [
-            stance_rows(st.doc, stance_units(st.doc), st.targets, st.cues, reach=STANCE_REACH)
+            stance_rows(
+                st.doc, stance_units(st.doc), st.targets, st.cues, reach=STANCE_REACH, flags=st.flags.get
+            )
             for st in states
         ]
         proba = iter(self.stance.predict_proba([row for b in built for row in b.rows]))
@@ -412,13 +539,14 @@ class ContextComponent:
             by_unit = {u: next(proba) for u in b.units}
             for span, unit in zip(st.targets, b.unit_of_span, strict=True):
                 if unit in by_unit:  # else too far from a mention: the cues decide
-                    span._.hrd_critical = self.stance.decide(span.label_, span._.hrd_critical, by_unit[unit])
+                    rule = st.flags.get(span, "hrd_critical")
+                    st.flags.set(span, "hrd_critical", self.stance.decide(span.label_, rule, by_unit[unit]))
 
     def _critical(
         self,
         span: Span,
         si: int,
-        critical_sents: set[int],
+        strong: bool,
         weak: list[Cue],
         sent_cues: list[Cue],
         sent_of: list[int],
@@ -430,9 +558,9 @@ class ContextComponent:
         of a strong cue; co-opting and extension signals also next to a weak cue. Aligned-principle
         language is critical only when it is itself what the text rejects: a strong context and a
         critical or hedge cue right before it ("claims to support decriminalization", "erases
-        their agency").
+        their agency"). ``strong``: whether sentence ``si`` lies within ``critical_window``
+        sentences of a strong cue.
         """
-        strong = any(abs(si - cs) <= self.critical_window for cs in critical_sents)
         label = span.label_
         if label.startswith("ALIGNED_"):
             return strong and any(
@@ -449,14 +577,13 @@ class ContextComponent:
         near = [c for c in weak if sent_of[c.start] == si]
         if any(_overlaps(c, span) for c in near):
             return True
-        return self._modified(span, near, "CRITICAL", [], span)
+        return self._modified(span, near, "CRITICAL", [])
 
     def _hedged(
         self,
         span: Span,
         cues: list[Cue],
         terminators: list[Cue],
-        sent: Span,
         mentions: list[Span],
         regions: list[tuple[int, int]],
     ) -> bool:
@@ -480,20 +607,22 @@ class ContextComponent:
         ]
         forward = [c for c in hedges if c.direction == "forward"]
         other = [c for c in hedges if c.direction != "forward"]
-        return self._modified(span, forward, "HEDGE", terminators + ends, sent) or self._modified(
-            span, other, "HEDGE", terminators, sent
+        return self._modified(span, forward, "HEDGE", terminators + ends) or self._modified(
+            span, other, "HEDGE", terminators
         )
 
     def _passes_constraints(
-        self, doc: Doc, span: Span, sents: list[Span], sent_of: list[int], lowers: list[int]
+        self, span: Span, sents: _LazySentences, sent_of: list[int], lowers: list[int]
     ) -> bool:
         spec = self._constraint_sets.get(span.id_) if self.constraints else None
         if not spec:
             return True
-        sent = sents[sent_of[span.start]] if sents else doc[:]
+        # The sentence's bounds (a non-empty doc has sentences, and only it has spans).
+        si = sent_of[span.start]
+        sent_start, sent_end = sents.starts[si], sents.ends[si]
         for kind, (words, window) in spec.items():
-            lo = max(sent.start, span.start - window)
-            hi = min(sent.end, span.end + window)
+            lo = max(sent_start, span.start - window)
+            hi = min(sent_end, span.end + window)
             found = not words.isdisjoint(lowers[lo : span.start]) or not words.isdisjoint(
                 lowers[span.end : hi]
             )
@@ -503,7 +632,14 @@ class ContextComponent:
                 return False
         return True
 
-    def _match_cues(self, doc: Doc) -> list[Cue]:
+    def _match_cues(self, doc: Doc, columns: np.ndarray | None = None) -> list[Cue]:
+        """The doc's cues, filtered and bounded as :class:`Cue` objects sorted by position.
+
+        ``columns``: ``doc.to_array([LOWER, ORTH, SENT_START])`` when the caller has it.
+        """
+        if columns is None:
+            columns = doc.to_array([LOWER, ORTH, SENT_START])
+        words = _Words(doc, columns)
         cues = []
         for match_id, start, end in self._matcher(doc):
             info = self._cue_info[match_id]
@@ -518,8 +654,15 @@ class ContextComponent:
                     end=end,
                 )
             )
-        # "heat-not-burn": a cue word inside a hyphenated compound is not a modifier.
-        cues = [c for c in cues if not _in_hyphen_compound(doc, c) and not _negated_by_prefix(doc, c)]
+        # "heat-not-burn": a cue word inside a hyphenated compound is not a modifier. Both
+        # checks need a hyphen right before the cue.
+        hyphens = words.hyphens
+        cues = [
+            c
+            for c in cues
+            if c.start - 1 not in hyphens
+            or (not _in_hyphen_compound(words, c) and not _negated_by_prefix(words, c))
+        ]
         pseudo = [c for c in cues if c.label == "PSEUDO"]
         if pseudo:
             cues = [
@@ -536,11 +679,11 @@ class ContextComponent:
                 if c.label not in _DENIAL_OVERRIDES
                 or not any(d.start <= c.start and c.end <= d.end for d in denials)
             ]
-        cues = [_comma_bounded(doc, c) for c in cues]
+        cues = [_comma_bounded(words, c) for c in cues]
         return sorted(cues, key=lambda c: (c.start, c.end))
 
     @staticmethod
-    def _modified(span: Span, cues: list[Cue], label: str, terminators: list[Cue], sent: Span) -> bool:
+    def _modified(span: Span, cues: list[Cue], label: str, terminators: list[Cue]) -> bool:
         for cue in cues:
             if cue.label != label:
                 continue
@@ -616,7 +759,7 @@ def longest_per_label(spans: Iterable[Span]) -> list[Span]:
     by_label: dict[str, list[Span]] = {}
     for span in spans:
         by_label.setdefault(span.label_, []).append(span)
-    return sorted(s for group in by_label.values() for s in filter_spans(group))
+    return sorted((s for group in by_label.values() for s in filter_spans(group)), key=_span_order)
 
 
 def merge_adjacent(doc: Doc, spans: list[Span]) -> list[Span]:
@@ -631,27 +774,59 @@ def merge_adjacent(doc: Doc, spans: list[Span]) -> list[Span]:
             out[-1] = Span(doc, last.start, span.end, label=last.label_, span_id=last.id_)
         else:
             out.append(span)
-    return sorted(out)
+    return sorted(out, key=_span_order)
+
+
+def _span_order(span: Span) -> tuple[int, int, int, int, int]:
+    """The key ``Span.__lt__`` compares (spaCy 3), for ``sorted(spans, key=_span_order)``.
+
+    The same order as ``sorted(spans)`` for spans of one doc, without the two tuples
+    ``Span.__richcmp__`` builds on every comparison (``tests/test_nlp_components.py``
+    checks that the orders agree).
+    """
+    return (span.start_char, span.end_char, span.label, span.kb_id, span.id)
 
 
 def _overlaps(cue: Cue | Span, span: Span | Cue) -> bool:
     return cue.start < span.end and span.start < cue.end
 
 
-def _in_hyphen_compound(doc: Doc, cue: Cue) -> bool:
-    before = doc[cue.start - 1].text if cue.start > 0 else ""
-    after = doc[cue.end].text if cue.end < len(doc) else ""
-    return before == "-" and after == "-"
+_HYPHEN = get_string_id("-")
+_COMMA = get_string_id(",")
+_NEGATING_PREFIX_IDS = frozenset(map(get_string_id, _NEGATING_PREFIXES))
 
 
-def _negated_by_prefix(doc: Doc, cue: Cue) -> bool:
+class _Words:
+    """The token columns the cue filters read, as plain ints (no ``Token`` object per look).
+
+    A token's ``ORTH``/``LOWER`` is the hash of its text/lowercase text, so comparing
+    hashes is comparing the strings; ``SENT_START`` is 1 where ``Token.is_sent_start`` is True.
+    """
+
+    def __init__(self, doc: Doc, columns: np.ndarray) -> None:
+        self.doc = doc
+        self.n = len(doc)
+        self.lowers = columns[:, 0].tolist()
+        self.orths = columns[:, 1].tolist()
+        self.sent_starts = (columns[:, 2] == 1).tolist()
+        self.hyphens = frozenset(np.flatnonzero(columns[:, 1] == _HYPHEN).tolist())
+
+
+def _in_hyphen_compound(words: _Words, cue: Cue) -> bool:
+    orths = words.orths
+    return (
+        cue.start > 0 and cue.end < words.n and orths[cue.start - 1] == _HYPHEN and orths[cue.end] == _HYPHEN
+    )
+
+
+def _negated_by_prefix(words: _Words, cue: Cue) -> bool:
     """A critical cue word after "non-", "anti-", "de-" ("non-stigmatizing", "anti-stigma")."""
     if cue.label != "CRITICAL" or cue.start < 2:
         return False
-    return doc[cue.start - 1].text == "-" and doc[cue.start - 2].lower_ in _NEGATING_PREFIXES
+    return words.orths[cue.start - 1] == _HYPHEN and words.lowers[cue.start - 2] in _NEGATING_PREFIX_IDS
 
 
-def _comma_bounded(doc: Doc, cue: Cue) -> Cue:
+def _comma_bounded(words: _Words, cue: Cue) -> Cue:
     """End a contrastive negation's forward scope at the next comma.
 
     "Rather than prosecuting, officers ..." and "a relapse, not a failure, consistent with our
@@ -659,15 +834,20 @@ def _comma_bounded(doc: Doc, cue: Cue) -> Cue:
     """
     if cue.label != "NEGATION" or cue.direction != "forward":
         return cue
-    words = doc[cue.start : cue.end].text.lower()
-    bare_not = words in ("not", "never") and cue.start > 0 and doc[cue.start - 1].text == ","
-    if not bare_not and words not in _CONTRAST_NEGATIONS:
+    orths = words.orths
+    if cue.end - cue.start == 1:  # the token's text, looked up by its ORTH hash
+        text = words.doc.vocab.strings[orths[cue.start]].lower()
+    else:
+        text = words.doc[cue.start : cue.end].text.lower()
+    bare_not = text in ("not", "never") and cue.start > 0 and orths[cue.start - 1] == _COMMA
+    if not bare_not and text not in _CONTRAST_NEGATIONS:
         return cue
-    stop = len(doc) if cue.scope is None else min(len(doc), cue.end + cue.scope + 1)
+    n = words.n
+    stop = n if cue.scope is None else min(n, cue.end + cue.scope + 1)
     for i in range(cue.end, stop):
-        if doc[i].text == ",":
+        if orths[i] == _COMMA:
             return replace(cue, scope=i - cue.end)
-        if doc[i].is_sent_start:
+        if words.sent_starts[i]:
             break
     return cue
 

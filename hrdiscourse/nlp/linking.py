@@ -142,7 +142,8 @@ class LinkerComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         mentions = list(doc.spans[self.mentions_key]) if self.mentions_key in doc.spans else []
-        signals = list(doc.spans[self.signals_key]) if self.signals_key in doc.spans else []
+        # without a mention there is nothing to link: the signals' Span objects are not made
+        signals = list(doc.spans[self.signals_key]) if mentions and self.signals_key in doc.spans else []
         doc._.hrd_links = self.link(doc, mentions, signals)
         return doc
 
@@ -152,18 +153,18 @@ class LinkerComponent:
             return []
         sent_of = sentence_index(doc)
         parsed = doc.has_annotation("DEP")
+        # (sentence, start, end, index) of each mention, read once rather than once per signal
+        men_pos = [(sent_of[m.start], m.start, m.end, i) for i, m in enumerate(mentions)]
         links = []
         for j, sig in enumerate(signals):
+            sig_sent, sig_start, sig_end = sent_of[sig.start], sig.start, sig.end
+            # nearest by sentence, then by tokens (_token_distance), then first
             best = min(
-                range(len(mentions)),
-                key=lambda i: (
-                    abs(sent_of[mentions[i].start] - sent_of[sig.start]),
-                    _token_distance(mentions[i], sig),
-                    i,
-                ),
-            )
+                men_pos,
+                key=lambda m: (abs(m[0] - sig_sent), max(0, m[1] - sig_end, sig_start - m[2]), m[3]),
+            )[3]
             men = mentions[best]
-            sent_distance = abs(sent_of[men.start] - sent_of[sig.start])
+            sent_distance = abs(sent_of[men.start] - sig_sent)
             links.append(
                 {
                     "mention": best,

@@ -11,12 +11,14 @@ its token matching done that way (patterns, serialisation and phrase matching un
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
 from spacy.attrs import LEMMA, LOWER, ORTH
 from spacy.matcher import Matcher
 from spacy.pipeline.span_ruler import SpanRuler
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
@@ -24,6 +26,15 @@ from ..lexicons import anchor_variants
 
 #: Longest span a token pattern may cover. Lexicon patterns are phrases; none comes near.
 MAX_PATTERN_TOKENS = 40
+
+#: Most fixed variants one pattern's optional tokens may expand into (see :func:`_fixed_rests`).
+MAX_FIXED_VARIANTS = 64
+
+#: :meth:`AnchoredMatcher.find` visits from Python only the tokens where an anchor may
+#: match (see :class:`_LiveFilter`): a token's hash masked by this picks its bucket...
+_BUCKET_MASK = 0xFFFF
+#: ...and a token's hash XOR the next token's hash times this (odd) picks the pair's bucket.
+_PAIR_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 #: A token spec checked without the Matcher: (True for LOWER / False for ORTH, allowed hashes).
 _Check = tuple[bool, frozenset[int]]
@@ -79,6 +90,29 @@ def _unrepeat(pattern: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     if pattern[0]["OP"] == "*":
         variants = _unrepeat(rest) + variants
     return variants
+
+
+def _fixed_rests(variant: list[dict[str, Any]], vocab: Vocab) -> list[list[_Check]] | None:
+    """The tokens after the anchor as fixed test sequences, or None when that is not possible.
+
+    A pattern whose tokens after the first are plain ``LOWER``/``ORTH`` tests, each
+    required (``1``) or optional (``?``), matches exactly what its variants with and
+    without each optional token match together (the Matcher returns every match, of
+    every length); they are compared in Python instead of running a ``Matcher`` on a
+    window. None when a token is anything else or when there would be more than
+    :data:`MAX_FIXED_VARIANTS` variants.
+    """
+    rests: list[list[_Check]] = [[]]
+    for token in variant[1:]:
+        op = token.get("OP", "1")
+        check = _values(token, vocab)
+        if check is None or op not in ("1", "?"):
+            return None
+        with_it = [[*rest, check] for rest in rests]
+        rests = with_it if op == "1" else rests + with_it
+        if len(rests) > MAX_FIXED_VARIANTS:
+            return None
+    return rests
 
 
 def _tail(specs: list[dict[str, Any]]) -> int | None:
@@ -147,21 +181,134 @@ def _next_token(variant: list[dict[str, Any]], vocab: Vocab) -> list[_Check] | N
     return None
 
 
+class TokenColumns:
+    """A Doc's ``LOWER`` and ``ORTH`` hashes as plain ints, read once per Doc.
+
+    ``lowers``/``orths`` are lists (a list index is cheaper than a numpy one from Python);
+    :meth:`buckets` and :meth:`pairs` give the hashes :class:`_LiveFilter` looks up, as
+    numpy arrays (made on first use, then kept). See :func:`token_columns`.
+    """
+
+    __slots__ = ("n", "array", "lowers", "orths", "_buckets", "_pairs", "__weakref__")
+
+    def __init__(self, doc: Doc) -> None:
+        self.n = len(doc)
+        self.array = doc.to_array([LOWER, ORTH])
+        self.lowers: list[int] = self.array[:, 0].tolist()
+        self.orths: list[int] = self.array[:, 1].tolist()
+        self._buckets: dict[int, np.ndarray] = {}
+        self._pairs: dict[tuple[int, int], np.ndarray] = {}
+
+    def buckets(self, column: int) -> np.ndarray:
+        """Each token's hash in ``column`` (0 ``LOWER``, 1 ``ORTH``) masked by :data:`_BUCKET_MASK`."""
+        found = self._buckets.get(column)
+        if found is None:
+            found = self._buckets[column] = (self.array[:, column] & np.uint64(_BUCKET_MASK)).astype(np.intp)
+        return found
+
+    def pairs(self, first: int, second: int) -> np.ndarray:
+        """Per token but the last, the pair hash (:func:`_pair_hashes`) of its value in
+        column ``first`` and the next token's value in column ``second``."""
+        found = self._pairs.get((first, second))
+        if found is None:
+            found = self._pairs[first, second] = _pair_hashes(self.array[:-1, first], self.array[1:, second])
+        return found
+
+
+def _pair_hashes(values: np.ndarray, next_values: np.ndarray) -> np.ndarray:
+    """One ``uint64`` per (value, next value): the bits a :class:`_LiveFilter` buckets by."""
+    return values ^ (next_values * _PAIR_MULT)  # uint64 arithmetic wraps around
+
+
+class _LiveFilter:
+    """Where the anchors of one table (``LOWER`` or ``ORTH``) may match, in numpy.
+
+    Most anchor occurrences (common words like "in", "is", "people") can match nothing:
+    the token after them starts none of their patterns. A token is *live* when its
+    value's bucket holds an anchor that matches whatever follows (one-token patterns, a
+    ``Matcher`` not gated by the next token: ``any``), or when the bucket of the pair
+    (value, next ``LOWER``) or (value, next ``ORTH``) holds an anchor and a next value
+    one of its patterns can go on with (``lower``/``orth``: fixed patterns' next values
+    and the ``Matcher`` gates). Buckets may be shared (the filter lets more tokens
+    through, never fewer); :meth:`AnchoredMatcher.find` checks each live token exactly.
+    """
+
+    __slots__ = ("any", "lower", "orth", "shift")
+
+    def __init__(self, table: dict[int, _Anchor]) -> None:
+        self.any = np.zeros(_BUCKET_MASK + 1, dtype=bool)
+        pairs: tuple[list[tuple[int, int]], list[tuple[int, int]]] = ([], [])
+        for value, anchor in table.items():
+            gated = anchor.matcher is None or anchor.gated
+            if anchor.one or not gated:
+                self.any[value & _BUCKET_MASK] = True
+            for pairs_of, fixed, gate in (
+                (pairs[0], anchor.by_lower, anchor.gate_lower),
+                (pairs[1], anchor.by_orth, anchor.gate_orth),
+            ):
+                pairs_of.extend((value, v) for v in fixed)
+                if anchor.matcher is not None and anchor.gated:
+                    pairs_of.extend((value, v) for v in gate)
+        # about 32 buckets per pair: few shared ones
+        bits = max(10, min(22, (32 * max(len(pairs[0]), len(pairs[1]))).bit_length()))
+        self.shift = np.uint64(64 - bits)
+        self.lower, self.orth = (self._bits(p, bits) for p in pairs)
+
+    def _bits(self, pairs: list[tuple[int, int]], bits: int) -> np.ndarray:
+        out = np.zeros(1 << bits, dtype=bool)
+        if pairs:
+            values = np.array(pairs, dtype=np.uint64)
+            out[(_pair_hashes(values[:, 0], values[:, 1]) >> self.shift).astype(np.intp)] = True
+        return out
+
+    def live(self, words: TokenColumns, column: int) -> list[int]:
+        """The positions of ``words`` where an anchor of the table (on ``column``) may match."""
+        live = self.any[words.buckets(column)]
+        if words.n > 1:
+            nxt = live[:-1]  # a view: the last token has no next one
+            nxt |= self.lower[(words.pairs(column, 0) >> self.shift).astype(np.intp)]
+            nxt |= self.orth[(words.pairs(column, 1) >> self.shift).astype(np.intp)]
+        return np.flatnonzero(live).tolist()
+
+
+_COLUMNS: weakref.WeakKeyDictionary[Doc, TokenColumns] = weakref.WeakKeyDictionary()
+
+
+def token_columns(doc: Doc) -> TokenColumns:
+    """The ``LOWER``/``ORTH`` columns of ``doc``, read once and shared by every matcher.
+
+    The two span rulers and the context component's cue matcher each match on the same
+    Doc; reading its columns (``Doc.to_array`` and ``tolist``) once saves the other reads.
+    The columns are kept beside the Doc object (weakly: they go when it goes) and read
+    again when its length changed; a token's ``LOWER``/``ORTH`` cannot change otherwise
+    except through a retokenization that keeps the token count, after which
+    :func:`forget_columns` must be called. Lemmas, which a later component may set, are
+    not kept.
+    """
+    words = _COLUMNS.get(doc)
+    if words is None or words.n != len(doc):
+        words = _COLUMNS[doc] = TokenColumns(doc)
+    return words
+
+
+def forget_columns(doc: Doc) -> None:
+    """Drop the columns :func:`token_columns` keeps for ``doc`` (after retokenizing it)."""
+    _COLUMNS.pop(doc, None)
+
+
 class _Anchor:
     """The patterns starting with one ``LOWER``/``ORTH`` value.
 
-    Fixed patterns (every token required, each a plain ``LOWER``/``ORTH`` test) are
-    compared in Python, looked up by the value of the token after the anchor (``one``:
-    the one-token patterns); the others run through a small ``Matcher`` on a window of
-    ``width`` tokens, and only when the next token can start them (``gate``) and the
-    window holds every token one of them requires (``needs``, one list per pattern, with
-    the most tokens a match holds after the last of them; ``windowed`` False when some
-    pattern requires no token that can be checked so). The window then ends where the
-    last such token of a pattern that can still match, plus its tail, allows.
-
-    ``next_lower``/``next_orth`` hold every value the token after the anchor may have for
-    any of its patterns to match (fixed or not); when ``open`` is False, an occurrence
-    whose next token has none of them is skipped without calling :meth:`match`.
+    Fixed patterns (every token after the anchor a plain ``LOWER``/``ORTH`` test, required
+    or optional: see :func:`_fixed_rests`) are compared in Python by
+    :meth:`AnchoredMatcher.find`, looked up by the value of the token after the anchor
+    (``by_lower``/``by_orth``; ``one``: the one-token patterns); the others run through a
+    small ``Matcher`` on a window of ``width`` tokens, and only when the next token can
+    start them (``gate``) and the window holds every token one of them requires
+    (``needs``, one list per pattern, with the most tokens a match holds after the last of
+    them; ``windowed`` False when some pattern requires no token that can be checked so).
+    The window then ends where the last such token of a pattern that can still match, plus
+    its tail, allows.
     """
 
     __slots__ = (
@@ -173,9 +320,6 @@ class _Anchor:
         "gate_lower",
         "gate_orth",
         "gated",
-        "next_lower",
-        "next_orth",
-        "open",
         "windowed",
         "needs",
     )
@@ -189,26 +333,16 @@ class _Anchor:
         self.gate_lower: set[int] = set()
         self.gate_orth: set[int] = set()
         self.gated = True
-        self.next_lower: set[int] = set()
-        self.next_orth: set[int] = set()
-        self.open = False
         self.windowed = True
         self.needs: list[tuple[list[tuple[int, frozenset[int]]], int | None]] = []
 
     def add(self, key: int, variant: list[dict[str, Any]], vocab: Vocab, max_tokens: int) -> None:
-        self.width = max(self.width, _max_width(variant, max_tokens))
-        rest = [_values(t, vocab) if t.get("OP", "1") == "1" else None for t in variant[1:]]
-        if all(c is not None for c in rest):
-            if not rest:
-                self.open = True  # a one-token pattern matches whatever follows
-                self.one.append(key)
-            else:
-                is_lower, allowed = rest[0]  # type: ignore[misc]
-                (self.next_lower if is_lower else self.next_orth).update(allowed)
-                table = self.by_lower if is_lower else self.by_orth
-                for value in allowed:
-                    table.setdefault(value, []).append((key, tuple(rest[1:])))  # type: ignore[arg-type]
+        fixed = _fixed_rests(variant, vocab)
+        if fixed is not None:
+            for rest in fixed:
+                self._add_fixed(key, rest)
             return
+        self.width = max(self.width, _max_width(variant, max_tokens))
         if self.matcher is None:
             self.matcher = Matcher(vocab)
         self.matcher.add(key, [variant])
@@ -220,53 +354,48 @@ class _Anchor:
         nxt = _next_token(variant, vocab)
         if nxt is None:
             self.gated = False
-            self.open = True
             return
         for is_lower, allowed in nxt:
             (self.gate_lower if is_lower else self.gate_orth).update(allowed)
-            (self.next_lower if is_lower else self.next_orth).update(allowed)
 
-    def match(
-        self,
-        doc: Doc,
-        i: int,
-        lowers: list[int],
-        orths: list[int],
-        lemmas: list[int],
-        offset: int,
-        found: set[tuple[int, int, int]],
-    ) -> None:
-        n = len(lowers)
-        for key in self.one:
-            found.add((key, i + offset, i + 1 + offset))
-        if i + 1 < n:
-            for key, checks in (*self.by_lower.get(lowers[i + 1], ()), *self.by_orth.get(orths[i + 1], ())):
-                end = i + 2 + len(checks)
-                if end > n:
-                    continue
-                j = i + 2
-                for is_lower, allowed in checks:
-                    if (lowers[j] if is_lower else orths[j]) not in allowed:
-                        break
-                    j += 1
-                else:
-                    found.add((key, i + offset, end + offset))
-        if self.matcher is None:
+    def _add_fixed(self, key: int, rest: list[_Check]) -> None:
+        """Add a pattern whose tokens after the anchor are the plain tests ``rest``."""
+        if not rest:
+            self.one.append(key)  # a one-token pattern matches whatever follows
             return
+        is_lower, allowed = rest[0]
+        table = self.by_lower if is_lower else self.by_orth
+        for value in allowed:
+            table.setdefault(value, []).append((key, tuple(rest[1:])))
+
+    def match_window(
+        self, doc: Doc, i: int, columns: list[list[int] | None], offset: int, found: set[tuple[int, int, int]]
+    ) -> None:
+        """Run the ``Matcher`` of the non-fixed patterns at ``i`` (the fixed ones are
+        compared by :meth:`AnchoredMatcher.find`).
+
+        ``columns``: the ``LOWER`` and ``ORTH`` values of ``doc`` and its ``LEMMA`` values or
+        None, read here the first time a pattern needs them (lemmas may still change, so
+        they are not kept with the other columns; the lexicons test none after the anchor).
+        """
+        lowers, orths = columns[0], columns[1]
+        n = len(lowers)  # type: ignore[arg-type]
         if self.gated and (
-            i + 1 >= n or (lowers[i + 1] not in self.gate_lower and orths[i + 1] not in self.gate_orth)
+            i + 1 >= n or (lowers[i + 1] not in self.gate_lower and orths[i + 1] not in self.gate_orth)  # type: ignore[index]
         ):
             return
         stop = min(n, i + self.width)
         if self.windowed:
-            columns = (lowers, orths, lemmas)
             window: dict[int, set[int]] = {}  # the window's values, per column used
             reach = 0  # where the last match that can still happen ends at the latest
             for needs, tail in self.needs:
                 for c, allowed in needs:
                     values = window.get(c)
                     if values is None:
-                        values = window[c] = set(columns[c][i + 1 : stop])
+                        column = columns[c]
+                        if column is None:
+                            column = columns[c] = doc.to_array(LEMMA).tolist()
+                        values = window[c] = set(column[i + 1 : stop])
                     if values.isdisjoint(allowed):
                         break  # this pattern cannot match here
                 else:
@@ -276,13 +405,13 @@ class _Anchor:
                     c, allowed = needs[-1]
                     column = columns[c]
                     j = stop - 1
-                    while column[j] not in allowed:  # found: the window holds one
+                    while column[j] not in allowed:  # type: ignore[index]  # found: the window holds one
                         j -= 1
                     reach = max(reach, j + 1 + tail)
             if not reach:
                 return  # no pattern has all its required tokens in the window
             stop = min(stop, reach)
-        for key, start, end in self.matcher(doc[i:stop]):
+        for key, start, end in self.matcher(doc[i:stop]):  # type: ignore[misc]
             if start == 0:
                 found.add((key, i + offset, i + end + offset))
 
@@ -306,7 +435,7 @@ class AnchoredMatcher:
         self._orth: dict[int, _Anchor] = {}
         self._fallback = Matcher(vocab)
         self._keys: set[int] = set()
-        self._anchor_keys: tuple[np.ndarray, np.ndarray] | None = None
+        self._filters: tuple[_LiveFilter, _LiveFilter] | None = None
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -321,7 +450,7 @@ class AnchoredMatcher:
         """Add token patterns under ``key`` (a string or its hash)."""
         key = self._key(key)
         self._keys.add(key)
-        self._anchor_keys = None
+        self._filters = None
         for pattern in (v for p in patterns for v in _unrepeat(p)):
             for variant in anchor_variants(pattern):
                 first = variant[0]
@@ -337,40 +466,68 @@ class AnchoredMatcher:
 
     def __call__(self, doc: Doc | Span) -> list[tuple[int, int, int]]:
         """Return ``(key, start, end)`` token matches, like ``Matcher.__call__``."""
+        return sorted(self.find(doc), key=lambda m: (m[1], m[2], m[0]))
+
+    def _live_filters(self) -> tuple[_LiveFilter, _LiveFilter]:
+        if self._filters is None:
+            self._filters = (_LiveFilter(self._lower), _LiveFilter(self._orth))
+        return self._filters
+
+    def find(self, doc: Doc | Span) -> set[tuple[int, int, int]]:
+        """The ``(key, start, end)`` token matches as a set (:meth:`__call__` sorts them)."""
         if isinstance(doc, Span):
             offset, doc_ = doc.start, doc.as_doc()
         else:
             offset, doc_ = 0, doc
         found: set[tuple[int, int, int]] = set()
         if len(doc_) and (self._lower or self._orth):
-            if self._anchor_keys is None:
-                self._anchor_keys = (
-                    np.array(sorted(self._lower), dtype=np.uint64),
-                    np.array(sorted(self._orth), dtype=np.uint64),
-                )
+            add = found.add
             # Token attributes as plain ints: no Token object per token; numpy finds the
-            # positions holding an anchor value, Python looks only at those.
-            arr = doc_.to_array([LOWER, ORTH, LEMMA])
-            lowers, orths, lemmas = arr[:, 0].tolist(), arr[:, 1].tolist(), arr[:, 2].tolist()
+            # positions where an anchor may match, Python looks only at those.
+            words = token_columns(doc_)
+            lowers, orths = words.lowers, words.orths
+            columns: list[list[int] | None] = [lowers, orths, None]
             n = len(lowers)
-            for table, keys, column, values in (
-                (self._lower, self._anchor_keys[0], arr[:, 0], lowers),
-                (self._orth, self._anchor_keys[1], arr[:, 1], orths),
+            filters = self._live_filters()
+            for table, live_filter, column, values in (
+                (self._lower, filters[0], 0, lowers),
+                (self._orth, filters[1], 1, orths),
             ):
                 if not table:
                     continue
-                at = np.minimum(np.searchsorted(keys, column), len(keys) - 1)
-                for i in np.flatnonzero(keys[at] == column).tolist():
-                    anchor = table[values[i]]
-                    if not anchor.open and (
-                        i + 1 >= n
-                        or (lowers[i + 1] not in anchor.next_lower and orths[i + 1] not in anchor.next_orth)
-                    ):
-                        continue  # no pattern of this anchor can go on with the next token
-                    anchor.match(doc_, i, lowers, orths, lemmas, offset, found)
+                for i in live_filter.live(words, column):
+                    anchor = table.get(values[i])
+                    if anchor is None:
+                        continue  # another value in the same bucket
+                    for key in anchor.one:
+                        add((key, i + offset, i + 1 + offset))
+                    if i + 1 < n:
+                        # fixed patterns: a lookup by the next token, then plain comparisons
+                        fixed = anchor.by_lower.get(lowers[i + 1])
+                        if anchor.by_orth:
+                            more = anchor.by_orth.get(orths[i + 1])
+                            if more is not None:
+                                fixed = more if fixed is None else fixed + more
+                        if fixed is not None:
+                            for key, checks in fixed:
+                                if not checks:
+                                    add((key, i + offset, i + 2 + offset))
+                                    continue
+                                end = i + 2 + len(checks)
+                                if end > n:
+                                    continue
+                                j = i + 2
+                                for is_lower, allowed in checks:
+                                    if (lowers[j] if is_lower else orths[j]) not in allowed:
+                                        break
+                                    j += 1
+                                else:
+                                    add((key, i + offset, end + offset))
+                    if anchor.matcher is not None:
+                        anchor.match_window(doc_, i, columns, offset, found)
         if len(self._fallback):
             found.update((k, s + offset, e + offset) for k, s, e in self._fallback(doc_))
-        return sorted(found, key=lambda m: (m[1], m[2], m[0]))
+        return found
 
 
 class AnchoredSpanRuler(SpanRuler):
@@ -381,6 +538,7 @@ class AnchoredSpanRuler(SpanRuler):
     """
 
     _anchored_matcher: AnchoredMatcher | None = None
+    _span_infos: dict[int, tuple[int, int, str, str]] | None = None
 
     def _anchored(self) -> AnchoredMatcher:
         if self._anchored_matcher is None:
@@ -394,32 +552,46 @@ class AnchoredSpanRuler(SpanRuler):
 
     def add_patterns(self, patterns: list[dict[str, Any]]) -> None:
         self._anchored_matcher = None
+        self._span_infos = None
         super().add_patterns(patterns)
 
     def remove(self, label: str) -> None:
         self._anchored_matcher = None
+        self._span_infos = None
         super().remove(label)
 
     def remove_by_id(self, pattern_id: str) -> None:
         self._anchored_matcher = None
+        self._span_infos = None
         super().remove_by_id(pattern_id)
 
     def clear(self) -> None:
         self._anchored_matcher = None
+        self._span_infos = None
         super().clear()
 
+    def _span_info(self) -> dict[int, tuple[int, int, str, str]]:
+        """Per match key: the label's and the id's hashes (what Spans sort by), label, id."""
+        if self._span_infos is None:
+            self._span_infos = {
+                key: (get_string_id(info["label"]), get_string_id(info["id"]), info["label"], info["id"])
+                for key, info in self._match_label_id_map.items()
+            }
+        return self._span_infos
+
     def match(self, doc: Doc) -> list[Span]:
+        """The matches as sorted, distinct Spans, as ``SpanRuler.match`` returns them.
+
+        Deduplicated and sorted as ``(key, start, end)`` ints, then made into Spans once:
+        a Span sorts by ``(start_char, end_char, label, kb_id, id)``, which is the order of
+        ``(start, end, label, id)`` here since no token is empty (spaCy refuses empty
+        tokens) and these Spans have no ``kb_id``; the key stands for ``(label, id)``.
+        """
         self._require_patterns()
-        matches = list(self._anchored()(doc)) + list(self.phrase_matcher(doc))
-        unique = {
-            Span(
-                doc,
-                start,
-                end,
-                label=self._match_label_id_map[m_id]["label"],
-                span_id=self._match_label_id_map[m_id]["id"],
-            )
-            for m_id, start, end in matches
-            if start != end
-        }
-        return sorted(unique)
+        found = self._anchored().find(doc)
+        found.update(self.phrase_matcher(doc))
+        info = self._span_info()
+        rows = sorted((start, end, *info[key]) for key, start, end in found if start != end)
+        return [
+            Span(doc, start, end, label=label, span_id=span_id) for start, end, _, _, label, span_id in rows
+        ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
-from .context import sentences
+from .context import _sentence_starts, sentences
 from .extensions import lines_up as _lines_up
 
 MENTIONS_KEY = "hrd_mentions"
@@ -48,7 +48,15 @@ def _span_dict(
     sent: tuple[str, int],
     text: str | None = None,
     flags: tuple[dict[Any, Any], tuple[Any, ...]] | None = None,
+    id_: str | None = None,
+    *,
+    signal: bool = False,
 ) -> dict[str, Any]:
+    """The dict of one span, with ``id`` first when ``id_`` is given; a ``signal``'s has
+    ``kind`` and ``category`` after ``entry_id``.
+
+    Built in its final key order in one go (the order of the JSON output's keys).
+    """
     start, end = span.start_char, span.end_char
     if flags is not None:
         data, (neg, hedge, quote, crit, speaker) = flags
@@ -61,40 +69,82 @@ def _span_dict(
         ext = span._  # one Underscore for the five flags
         neg, hedge, quote, crit = ext.hrd_negated, ext.hrd_hedged, ext.hrd_quoted, ext.hrd_critical
         speaker = ext.hrd_speaker
-    return {
-        "start": start,
-        "end": end,
-        "text": span.text if text is None else text[start:end],
-        "entry_id": span.id_,
-        "label": span.label_,
-        "sent_index": si,
-        "sentence": sent[0],
-        "sent_start": sent[1],
-        "negated": bool(neg),
-        "hedged": bool(hedge),
-        "quoted": bool(quote),
-        "critical": bool(crit),
-        "speaker": speaker,
-    }
+    label = span.label_
+    if signal:
+        d = {
+            "id": id_,
+            "start": start,
+            "end": end,
+            "text": span.text if text is None else text[start:end],
+            "entry_id": span.id_,
+            "kind": signal_kind(label),
+            "category": label.lower(),
+            "label": label,
+            "sent_index": si,
+            "sentence": sent[0],
+            "sent_start": sent[1],
+            "negated": bool(neg),
+            "hedged": bool(hedge),
+            "quoted": bool(quote),
+            "critical": bool(crit),
+            "speaker": speaker,
+        }
+    else:
+        d = {
+            "id": id_,
+            "start": start,
+            "end": end,
+            "text": span.text if text is None else text[start:end],
+            "entry_id": span.id_,
+            "label": label,
+            "sent_index": si,
+            "sentence": sent[0],
+            "sent_start": sent[1],
+            "negated": bool(neg),
+            "hedged": bool(hedge),
+            "quoted": bool(quote),
+            "critical": bool(crit),
+            "speaker": speaker,
+        }
+    if id_ is None:
+        del d["id"]  # the other keys keep their order
+    return d
 
 
 class _Sentences:
-    """Sentence index, text and start of spans; each sentence's text is built once."""
+    """Sentence index, text and start of spans; each sentence's text is built once.
+
+    The sentences are those of :func:`~.context.sentences`. When that function reads them
+    from the ``SENT_START`` column, only their starts are read here and a ``Span`` is made
+    just for the sentences that hold a span (a news article has dozens of sentences and a
+    few spans).
+    """
 
     def __init__(self, doc: Doc, text: str | None = None) -> None:
         self.doc = doc
         self.text = text
-        self.sents = sentences(doc)
+        self.sents: list[Span] | None = None
+        if len(doc) and doc.has_annotation("SENT_START") and "sents" not in doc.user_hooks:
+            # the same token starts as the sentences(doc) spans, without making the spans
+            self.starts = _sentence_starts(doc)
+        else:
+            self.sents = sentences(doc)
+            self.starts = [s.start for s in self.sents]
         # sentences partition the tokens in order: a token's sentence is the last one
         # starting at or before it (what context.sentence_index maps it to)
-        self.starts = [s.start for s in self.sents]
         self._info: dict[int, tuple[str, int]] = {}
 
+    def _sentence(self, si: int) -> Span:
+        if self.sents is not None:
+            return self.sents[si] if self.sents else self.doc[:]
+        end = self.starts[si + 1] if si + 1 < len(self.starts) else len(self.doc)
+        return Span(self.doc, self.starts[si], end)
+
     def of(self, span: Span) -> tuple[int, tuple[str, int]]:
-        si = bisect.bisect_right(self.starts, span.start) - 1 if self.sents else 0
+        si = bisect.bisect_right(self.starts, span.start) - 1 if self.starts else 0
         info = self._info.get(si)
         if info is None:
-            sent = self.sents[si] if self.sents else self.doc[:]
+            sent = self._sentence(si)
             start = sent.start_char
             text = sent.text if self.text is None else self.text[start : sent.end_char]
             info = self._info[si] = (text, start)
@@ -120,21 +170,10 @@ def doc_to_dict(doc: Doc, text: str | None = None) -> dict[str, list[dict[str, A
     signals = list(doc.spans[SIGNALS_KEY]) if SIGNALS_KEY in doc.spans else []
     defaults = _flag_defaults() if mentions or signals else None
     flags = (doc.user_data, defaults) if defaults is not None else None
-    hr_mentions = []
-    for i, span in enumerate(mentions):
-        d = _span_dict(span, *sents.of(span), text, flags)
-        hr_mentions.append({"id": f"m{i}", **d})
-    out_signals = []
-    for j, span in enumerate(signals):
-        d = _span_dict(span, *sents.of(span), text, flags)
-        d = {
-            "id": f"s{j}",
-            **{k: d[k] for k in ("start", "end", "text", "entry_id")},
-            "kind": signal_kind(span.label_),
-            "category": span.label_.lower(),
-            **{k: v for k, v in d.items() if k not in ("start", "end", "text", "entry_id")},
-        }
-        out_signals.append(d)
+    hr_mentions = [_span_dict(span, *sents.of(span), text, flags, f"m{i}") for i, span in enumerate(mentions)]
+    out_signals = [
+        _span_dict(span, *sents.of(span), text, flags, f"s{j}", signal=True) for j, span in enumerate(signals)
+    ]
     links = []
     for link in doc._.hrd_links or []:
         links.append(

@@ -38,15 +38,19 @@ import json
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from spacy.attrs import LOWER, ORTH
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 
 from ..errors import HRDiscourseWarning, ModelError
+from .extensions import doc_text
 from .sentencizer import ArraySentencizer
 
 #: Bump when the features or the file layout change.
@@ -58,6 +62,7 @@ STANCE_REACH = 2
 #: Columns of a feature row, in order.
 COLUMNS: tuple[str, ...] = ("sent", "ctx", "abs", "cues")
 _QUOTES = frozenset({'"', "“", "”", "‘", "’", "«", "»", "'"})
+_QUOTE_IDS = frozenset(map(get_string_id, _QUOTES))
 _SENTENCIZER = ArraySentencizer()  # spaCy's sentencizer rule, vectorised
 
 
@@ -86,6 +91,10 @@ def _unit_of(starts: list[int], token: int) -> int:
     return bisect.bisect_right(starts, token) - 1
 
 
+def _underscore_flag(span: Span, name: str) -> Any:
+    return getattr(span._, name)
+
+
 @dataclass
 class StanceRows:
     """Feature rows of one document: one per stance unit that holds a span."""
@@ -102,6 +111,7 @@ def stance_rows(
     cues: Iterable[Any],
     *,
     reach: int | None = None,
+    flags: Callable[[Span, str], Any] | None = None,
 ) -> StanceRows:
     """Build the feature rows of the units of ``doc`` that hold one of ``targets``.
 
@@ -113,7 +123,12 @@ def stance_rows(
             ``start``).
         reach: Only the units within this many units of one holding a harm-reduction
             mention get a row (None: every unit with a span).
+        flags: Reads a span's flag by name (``hrd_negated``...), when the caller has a
+            quicker way than ``span._`` (None: ``getattr(span._, name)``).
     """
+    if flags is None:
+        flags = _underscore_flag
+    strings = doc.vocab.strings
     starts = [a for a, _ in units]
     unit_of_span = [_unit_of(starts, s.start) for s in targets]
     by_unit: dict[int, list[Span]] = {}
@@ -134,14 +149,27 @@ def stance_rows(
         cue_feats.setdefault(u, []).append(name)
     hr_units = {u for u, spans in by_unit.items() for s in spans if s.label_ == "HARM_REDUCTION"}
     rows: list[list[str]] = []
-    row_units: list[int] = []
-    for u in sorted(by_unit):
-        if reach is not None and not any(abs(u - h) <= reach for h in hr_units):
-            continue
+    row_units = [u for u in sorted(by_unit) if reach is None or any(abs(u - h) <= reach for h in hr_units)]
+    if not row_units:
+        return StanceRows(rows, row_units, unit_of_span)
+    text = doc_text(doc)
+    # Token texts as ints (no Token object per token): ORTH is the hash of the text.
+    orths, lowers = doc.to_array([ORTH, LOWER]).T.tolist()
+    unit_texts: dict[int, str] = {}
+
+    def unit_text(v: int) -> str:
+        """``doc[a:b].text`` of unit ``v``, sliced from the doc's text (the same string)."""
+        if v not in unit_texts:
+            a, b = units[v]
+            last = doc[b - 1]
+            unit_texts[v] = text[doc[a].idx : last.idx + len(last)]
+        return unit_texts[v]
+
+    for u in row_units:
         a, b = units[u]
         spans = by_unit[u]
-        sent = doc[a:b].text
-        ctx = " ".join(doc[units[v][0] : units[v][1]].text for v in (u - 1, u + 1) if 0 <= v < len(units))
+        sent = unit_text(u)
+        ctx = " ".join(unit_text(v) for v in (u - 1, u + 1) if 0 <= v < len(units))
         begin = {}
         for s in sorted(spans, key=lambda s: (s.start, -len(s))):
             begin.setdefault(s.start, s)
@@ -153,8 +181,7 @@ def stance_rows(
                 words.append("__" + coarse_category(span.label_))
                 i = max(i + 1, span.end)
                 continue
-            tok = doc[i]
-            words.append('"' if tok.text in _QUOTES else tok.lower_)
+            words.append('"' if orths[i] in _QUOTE_IDS else strings[lowers[i]])
             i += 1
         feats = list(cue_feats.get(u, []))
         feats += ["ctx_CRITICAL_strong" for v in (u - 1, u + 1) if v in strong_units]
@@ -163,12 +190,11 @@ def stance_rows(
             cat = coarse_category(s.label_)
             feats.append(f"span_{cat}")
             for flag in ("negated", "hedged", "quoted"):
-                if getattr(s._, f"hrd_{flag}"):
+                if flags(s, f"hrd_{flag}"):
                     feats.append(f"{cat}_{flag}")
-            if s._.hrd_critical:
+            if flags(s, "hrd_critical"):
                 feats.append("rule_crit" if cat != "aligned" else "rule_crit_aligned")
         rows.append([sent, ctx, " ".join(words), " ".join(feats) or "_none"])
-        row_units.append(u)
     return StanceRows(rows, row_units, unit_of_span)
 
 
@@ -250,14 +276,17 @@ class _CharWbCounts:
         import scipy.sparse as sp
 
         vec = self.vectorizer
+        cache = self.cache
         indices: list[int] = []
         values: list[int] = []
         indptr = [0]
         for doc in docs:
-            counts: dict[int, int] = {}
+            grams = []
             for word in self.preprocess(vec.decode(doc)).split():
-                for k in self._ids(word):
-                    counts[k] = counts.get(k, 0) + 1
+                ids = cache.get(word)
+                grams.append(ids if ids is not None else self._ids(word))
+            # Counted in C; keys in first-seen order, as the n-grams' dict in _count_vocab.
+            counts = Counter(chain.from_iterable(grams))
             indices.extend(counts)
             values.extend(counts.values())
             indptr.append(len(indices))
