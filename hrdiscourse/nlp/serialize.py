@@ -70,42 +70,27 @@ def _span_dict(
         neg, hedge, quote, crit = ext.hrd_negated, ext.hrd_hedged, ext.hrd_quoted, ext.hrd_critical
         speaker = ext.hrd_speaker
     label = span.label_
-    if signal:
-        d = {
-            "id": id_,
-            "start": start,
-            "end": end,
-            "text": span.text if text is None else text[start:end],
-            "entry_id": span.id_,
-            "kind": signal_kind(label),
-            "category": label.lower(),
-            "label": label,
-            "sent_index": si,
-            "sentence": sent[0],
-            "sent_start": sent[1],
-            "negated": bool(neg),
-            "hedged": bool(hedge),
-            "quoted": bool(quote),
-            "critical": bool(crit),
-            "speaker": speaker,
-        }
-    else:
-        d = {
-            "id": id_,
-            "start": start,
-            "end": end,
-            "text": span.text if text is None else text[start:end],
-            "entry_id": span.id_,
-            "label": label,
-            "sent_index": si,
-            "sentence": sent[0],
-            "sent_start": sent[1],
-            "negated": bool(neg),
-            "hedged": bool(hedge),
-            "quoted": bool(quote),
-            "critical": bool(crit),
-            "speaker": speaker,
-        }
+    d = {
+        "id": id_,
+        "start": start,
+        "end": end,
+        "text": span.text if text is None else text[start:end],
+        "entry_id": span.id_,
+    }
+    if signal:  # a signal's kind and category come before its label
+        d["kind"] = signal_kind(label)
+        d["category"] = label.lower()
+    d.update(
+        label=label,
+        sent_index=si,
+        sentence=sent[0],
+        sent_start=sent[1],
+        negated=bool(neg),
+        hedged=bool(hedge),
+        quoted=bool(quote),
+        critical=bool(crit),
+        speaker=speaker,
+    )
     if id_ is None:
         del d["id"]  # the other keys keep their order
     return d
