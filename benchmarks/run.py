@@ -75,11 +75,30 @@ def _words(records: list[Any]) -> int:
 # --- children ------------------------------------------------------------------------------
 
 
+#: Runs of ``--mode fast`` per round: it takes about a second where the others take
+#: seconds to a minute, and this VM's speed drifts by up to 2x over tens of seconds, so
+#: fast mode is sampled after every other system (spread over the whole run) rather than
+#: once per round.
+FAST_SAMPLES_PER_ROUND = 3
+
+
+def _probe() -> float:
+    """Seconds of a fixed pure-Python loop: the machine's speed at this moment."""
+    t = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):
+        total += i
+    return time.perf_counter() - t
+
+
 def child_throughput(corpus: Path, docs: int, batch_size: int, repeat: int = 3) -> dict[str, Any]:
     """All modes and the bare spaCy baseline in one process, on the same records.
 
     Each system runs over the corpus ``repeat`` times, the runs of the systems interleaved
     (so that a busy moment on the machine hits all of them); the median run is reported.
+    Fast mode runs :data:`FAST_SAMPLES_PER_ROUND` times per round, once after each other
+    system; before each of its runs :func:`_probe` times a fixed loop, whose spread shows
+    how much the machine's own speed moved during the benchmark.
     """
     import statistics
     import warnings
@@ -120,11 +139,17 @@ def child_throughput(corpus: Path, docs: int, batch_size: int, repeat: int = 3) 
         labels[mode] = counts
 
     systems = {"baseline": run_baseline, **{mode: (lambda m=mode: run_mode(m)) for mode in MODES}}
+    others = [name for name in systems if name != "fast"][:FAST_SAMPLES_PER_ROUND]
+    order = [step for name in others for step in (name, "fast")]
+    order += [name for name in systems if name not in order]
     seconds: dict[str, list[float]] = {name: [] for name in systems}
+    probes: list[float] = []
     for _ in range(repeat):
-        for name, run in systems.items():
+        for name in order:
+            if name == "fast":
+                probes.append(_probe())
             t = time.perf_counter()
-            run()
+            systems[name]()
             seconds[name].append(time.perf_counter() - t)
     for name, runs in seconds.items():
         dt = statistics.median(runs)
@@ -134,8 +159,12 @@ def child_throughput(corpus: Path, docs: int, batch_size: int, repeat: int = 3) 
             "words_per_s": words / dt,
             "docs_per_s": len(records) / dt,
         }
+        if len(runs) >= 4:
+            q1, _, q3 = statistics.quantiles(runs, n=4)
+            out[name]["words_per_s_iqr"] = [words / q3, words / q1]
         if name in labels:
             out[name]["labels"] = labels[name]
+    out["probe_seconds"] = [round(x, 4) for x in probes]
     for mode, analyzer in analyzers.items():
         tp = getattr(analyzer, "_twopass", None)
         if tp is not None:
@@ -293,7 +322,7 @@ def _markdown(res: dict[str, Any]) -> str:
         f"Load average at the end of the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs "
         "(other jobs on the machine show here); read the ratios, which are taken in the same run. "
         f"Each row is the median of {tp.get('repeat', 1)} runs over the corpus, the systems' runs "
-        "interleaved.",
+        f"interleaved; fast mode ran {len(tp['fast']['runs_seconds'])} times, once after each other run.",
         "",
         "| run | words/s | docs/s | × bare nlp.pipe |",
         "|---|---:|---:|---:|",
@@ -306,6 +335,15 @@ def _markdown(res: dict[str, Any]) -> str:
             f"| hrdiscourse `--mode {mode}` (spans, links, labels, citations) | {m['words_per_s']:,.0f} | "
             f"{m['docs_per_s']:.1f} | {m['words_per_s'] / base:.2f} |"
         )
+    iqr = tp["fast"].get("words_per_s_iqr")
+    probes = tp.get("probe_seconds")
+    if iqr and probes:
+        lines += [
+            "",
+            f"Fast mode's middle half of runs: {iqr[0]:,.0f} to {iqr[1]:,.0f} words/s. The machine's own "
+            f"speed moved meanwhile: a fixed pure-Python loop timed before each fast run took "
+            f"{min(probes):.3f} to {max(probes):.3f} s ({max(probes) / min(probes):.2f}x).",
+        ]
     if "twopass" in tp["default"]:
         s = tp["default"]["twopass"]
         lines += [

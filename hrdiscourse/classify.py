@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import yaml
 
@@ -98,7 +98,12 @@ _OPPOSED_CUES = re.compile(
     r"|fail(?:ed|s|ure)\b|wrong message|normali[sz]|survivors|more (?:drugs|deaths)|give up on"
     # French: rétablissement, désintoxication, société sans drogue, banalise, mauvais message...
     r"|rétablissement|désintox|sobriété|sans drogue|dépendance|banalis|mauvais message|abolir"
-    r"|(?:plutôt que|au lieu de) la réduction|pénaliser les clients|survivantes",
+    # one alternative per phrase, rather than "(?:plutôt que|au lieu de) la réduction": the
+    # same matches, and every alternative starts with a letter, as the one-scan cue counts
+    # need (_anchored_starts); alone, it also lets sre skip the positions no alternative can
+    # start at (the grouped pattern needed a lookahead instead; measured: this pattern's
+    # scans of 72 news texts and their contexts took 16.8 ms, then 11.4 ms)
+    r"|plutôt que la réduction|au lieu de la réduction|pénaliser les clients|survivantes",
     re.I,
 )
 _CONTEXT_CUES = re.compile(
@@ -214,17 +219,13 @@ def _fold_code(cp: int) -> int:
     return min((lower, *casefix._EXTRA_CASES.get(lower, ())))
 
 
-def _fold_text(text: str) -> str | None:
-    """``text`` with every character folded, or None when folding could change a match."""
-    if text.isascii():
-        return text.lower()  # the folds of ASCII characters are their lowercase
-    chars = set(text)
-    new = chars - _FOLD_SEEN
-    for ch in new:
+def _examine(chars: Iterable[str]) -> None:
+    """Record the fold of each of ``chars`` in :data:`_FOLD` and the sets above."""
+    import _sre
+
+    for ch in chars:
         folded = _fold_code(ord(ch))
         if folded != ord(ch):
-            import _sre
-
             _FOLD[ord(ch)] = folded
             # \b, \w, \s, \d must see the same class in the folded character (sre tests
             # classes on the lowercase under IGNORECASE)
@@ -234,13 +235,38 @@ def _fold_text(text: str) -> str | None:
         elif ch not in _ASCII and ch.lower() == ch:
             _FOLD_ASIS.add(ch)
         _FOLD_SEEN.add(ch)
+
+
+#: Runs of ASCII characters. The ASCII characters are all examined once at import (below), so
+#: only a text's other characters can be new; cutting the ASCII runs out leaves those few, and
+#: their set costs a fraction of the set of a whole text (measured: 0.65 ms instead of 3.0 ms
+#: for the 39 non-ASCII texts of 200 news documents).
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+
+
+def _fold_text(text: str) -> str | None:
+    """``text`` with every character folded, or None when folding could change a match."""
+    if text.isascii():
+        return text.lower()  # the folds of ASCII characters are their lowercase
+    if _ASCII_UNSAFE and not _ASCII_UNSAFE.isdisjoint(text):
+        return None
+    chars = set(_ASCII_RUN.sub("", text))  # the non-ASCII characters
+    new = chars - _FOLD_SEEN
+    if new:
+        _examine(new)
     if _FOLD_UNSAFE and not chars.isdisjoint(_FOLD_UNSAFE):
         return None
-    if chars - _ASCII <= _FOLD_ASIS:
+    if chars <= _FOLD_ASIS:
         # ASCII characters fold to their lowercase, the others stay: str.lower() does both
         # (its only context-dependent case, final sigma, is not one of these)
         return text.lower()
-    return text.translate(_FOLD)
+    return text.translate(_FOLD)  # holds the ASCII folds since the import
+
+
+_examine(_ASCII)
+#: ASCII characters whose fold could change a match: none (each folds to its lowercase, of
+#: the same \w/\s/\d classes), checked all the same since :func:`_fold_text` skips them.
+_ASCII_UNSAFE = frozenset(_FOLD_UNSAFE & _ASCII)
 
 
 def _safe_ops(items: Any) -> bool:
@@ -351,6 +377,34 @@ def _top_branches(source: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=32)
+def _alternatives(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """The sources of ``pattern``'s top-level alternatives, or None when it is not a
+    top-level alternation that can be cut safely: case-insensitive, verbose (spaces and
+    comments), with capturing groups, or not split the way sre parses it. (Cached: the
+    check parses every alternative, and the folded cue patterns are cut twice.)"""
+    import re._parser as sre
+
+    source, flags = pattern.pattern, pattern.flags
+    if not isinstance(source, str) or flags & (re.I | re.X) or pattern.groups:
+        return None
+    branches = _top_branches(source)
+    try:
+        parsed = list(sre.parse(source, flags))
+        if len(branches) < 2 or len(parsed) != 1 or parsed[0][0] is not sre.BRANCH:
+            return None
+        alternatives = parsed[0][1][1]
+        # the cut must give exactly the alternatives sre sees
+        if len(alternatives) != len(branches) or any(
+            repr(sre.parse(b, flags).data) != repr(alt.data)
+            for b, alt in zip(branches, alternatives, strict=True)
+        ):
+            return None
+    except (TypeError, ValueError, IndexError, re.error):
+        return None
+    return tuple(branches)
+
+
 def _grouped_branches(pattern: re.Pattern[str]) -> re.Pattern[str]:
     """``pattern`` with its top-level alternatives grouped by first character (see above).
 
@@ -358,23 +412,11 @@ def _grouped_branches(pattern: re.Pattern[str]) -> re.Pattern[str]:
     safely: case-insensitive, verbose (spaces and comments), with capturing groups, or not
     split the way sre parses it.
     """
-    import re._parser as sre
-
-    source, flags = pattern.pattern, pattern.flags
-    if not isinstance(source, str) or flags & (re.I | re.X) or pattern.groups:
+    flags = pattern.flags
+    branches = _alternatives(pattern)
+    if branches is None:
         return pattern
-    branches = _top_branches(source)
     try:
-        parsed = list(sre.parse(source, flags))
-        if len(branches) < 2 or len(parsed) != 1 or parsed[0][0] is not sre.BRANCH:
-            return pattern
-        alternatives = parsed[0][1][1]
-        # the cut must give exactly the alternatives sre sees
-        if len(alternatives) != len(branches) or any(
-            repr(sre.parse(b, flags).data) != repr(alt.data)
-            for b, alt in zip(branches, alternatives, strict=True)
-        ):
-            return pattern
         # (first literal character or None, alternatives, characters it may start with)
         entries: list[tuple[str | None, list[str], set[str] | None]] = []
         for branch in branches:
@@ -421,6 +463,191 @@ def _count(pattern: re.Pattern[str], text: str) -> int:
         if folded_text is not None:
             return len(folded.findall(folded_text))
     return len(_prefiltered(pattern).findall(text))
+
+
+# --- the three cue counts in one scan ---------------------------------------------------------
+# The rules and the features count all three cue patterns in a document's text and in its HR
+# context. A scan of a text costs about the same however few matches it finds: sre enters its
+# matcher at every position whose character can start an alternative (three positions in
+# four of a news text, for the three patterns together) and tries the alternatives there. So
+# one scan finds the positions at which any of the patterns matches, and each pattern's own
+# findall is then replayed over those few positions.
+#
+# That scan enters the matcher at fewer positions still: each alternative is looked for from
+# its rarest character among the literal characters it starts with (the "g" of "drug", with a
+# lookbehind on "dru" and a lookahead on the rest), and each position found, moved back by
+# the offsets of the alternatives looked for from that character, is kept if the three
+# patterns' union matches there. Every position where a pattern matches is kept: one of its
+# alternatives matches there, so the scan finds that alternative's rare character at its
+# offset.
+#
+# Replaying findall: findall tries a pattern at every position from where its last match
+# ended and takes the match it finds at the first position where there is one. A position
+# where the pattern matches is one where some pattern matches, so the first such position
+# from any point is the first of the kept positions from that point, and trying the pattern
+# there (``Pattern.match`` at that position, which sees the characters before it as findall
+# does) gives the same match. Replayed from the start, that gives the matches of findall.
+
+#: The cue patterns, in the order of the counts of :func:`_cue_counts`.
+_CUES: tuple[re.Pattern[str], ...] = (_CRITICAL_CUES, _OPPOSED_CUES, _CONTEXT_CUES)
+
+#: Characters from the most to the least frequent in English text; others are rarer still.
+#: Only the speed of :func:`_anchored_starts`'s pattern depends on it, never a count.
+_FREQUENT = " etaoinsrhldcumfpgwybvkxjqz"
+
+
+def _fixed_start(branch: str) -> list[tuple[str, str | None]]:
+    """The start of an alternative's source that matches one character per item:
+    ``(source, character)`` for a literal character, ``(source, None)`` for a set of literal
+    characters (``[- ]``); it ends before anything else, and a quantifier takes back the
+    item it applies to."""
+    items: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(branch):
+        ch = branch[i]
+        if ch in "?*+{":
+            if items:
+                items.pop()
+            break
+        if ch == "\\":
+            escaped = branch[i + 1 : i + 2]
+            if not escaped or escaped.isalnum():  # \b, \w, \d, \x41, \1...
+                break
+            items.append((branch[i : i + 2], escaped))
+            i += 2
+        elif ch == "[":
+            end = branch.find("]", i + 2)
+            body = branch[i + 1 : end]
+            if end < 0 or body[:1] == "^" or "\\" in body or "[" in body or "-" in body[1:-1]:
+                break
+            items.append((branch[i : end + 1], None))
+            i = end + 1
+        elif ch in _REGEX_SPECIAL:
+            break
+        else:
+            items.append((ch, ch))
+            i += 1
+    return items
+
+
+def _anchored_starts(
+    patterns: Sequence[re.Pattern[str]],
+) -> tuple[re.Pattern[str], dict[str, tuple[int, ...]]] | None:
+    """A pattern whose matches are single characters, and the offsets to move them back by,
+    that find (among others) every position at which one of ``patterns`` matches (see above).
+
+    Each alternative becomes its rarest literal starting character, with a lookbehind on the
+    characters before it and a lookahead on the rest of the alternative; the offsets are
+    those of the alternatives looked for from each character. None unless every alternative
+    starts with a literal character and the patterns share their (not verbose) flags.
+    """
+    import re._parser as sre
+
+    flags = {p.flags for p in patterns}
+    if len(flags) != 1:
+        return None
+    # the lookarounds of the alternatives looked for from each character (by its source)
+    parts: dict[str, list[str]] = {}
+    offsets: dict[str, set[int]] = {}
+    try:
+        for pattern in patterns:
+            branches = _alternatives(pattern)
+            if branches is None:
+                return None
+            for branch in branches:
+                items = _fixed_start(branch)
+                # the items must be what sre sees: one character each
+                parsed = list(sre.parse("".join(src for src, _ in items), pattern.flags))
+                if len(parsed) != len(items) or any(
+                    op not in (sre.LITERAL, sre.IN) or (ch is not None and (op, av) != (sre.LITERAL, ord(ch)))
+                    for (op, av), (_, ch) in zip(parsed, items, strict=True)
+                ):
+                    return None
+                chars = [(k, ch) for k, (_, ch) in enumerate(items) if ch is not None]
+                if not chars:
+                    return None
+                rarity = {ch: _FREQUENT.find(ch) if ch in _FREQUENT else len(_FREQUENT) for _, ch in chars}
+                k, anchor = max(chars, key=lambda c: (rarity[c[1]], -c[0]))
+                behind = "".join(src for src, _ in items[: k + 1]) if k else ""
+                ahead = "".join(src for src, _ in items[k + 1 :]) + branch[sum(len(s) for s, _ in items) :]
+                around = (f"(?<={behind})" if behind else "") + (f"(?={ahead})" if ahead else "")
+                parts.setdefault(items[k][0], []).append(around)
+                offsets.setdefault(anchor, set()).add(k)
+        # grouped by character ("g(?:(?<=dru)|...)"): whether some alternative matches at a
+        # position does not depend on their order
+        starts = re.compile(
+            "|".join(f"{src}(?:{'|'.join(arounds)})" for src, arounds in parts.items()), flags.pop()
+        )
+    except (TypeError, ValueError, IndexError, re.error):
+        return None
+    return starts, {ch: tuple(sorted(ks)) for ch, ks in offsets.items()}
+
+
+class _Scanner(NamedTuple):
+    """What :func:`_scan_counts` needs to count several cue patterns in one scan."""
+
+    starts: re.Pattern[str]  # the anchored starts pattern of :func:`_anchored_starts`
+    offsets: dict[str, tuple[int, ...]]  # its offsets
+    union: re.Pattern[str]  # the union of the folded patterns
+    patterns: tuple[re.Pattern[str], ...]  # the folded patterns, grouped (_folded_pattern)
+
+
+def _scanner(patterns: Sequence[re.Pattern[str]]) -> _Scanner | None:
+    """The :class:`_Scanner` of case-insensitive ``patterns``; None when one of them has no
+    folded form (:func:`_folded_pattern`) or no anchored form (:func:`_anchored_starts`)."""
+    folded = [_folded_pattern(p) for p in patterns]
+    if any(f is None for f in folded):
+        return None
+    # the folded sources before grouping, as _folded_pattern folds them
+    plain = [
+        re.compile("".join(chr(_fold_code(ord(c))) for c in p.pattern), p.flags & ~re.I) for p in patterns
+    ]
+    anchored = _anchored_starts(plain)
+    if anchored is None:
+        return None
+    # only tried at the few positions the scan finds: not grouped
+    union = re.compile("|".join(f"(?:{f.pattern})" for f in folded), plain[0].flags)  # type: ignore[union-attr]
+    return _Scanner(anchored[0], anchored[1], union, tuple(folded))  # type: ignore[arg-type]
+
+
+def _scan_counts(scanner: _Scanner | None, patterns: Sequence[re.Pattern[str]], text: str) -> tuple[int, ...]:
+    """``len(p.findall(text))`` for each of ``patterns``, whose :func:`_scanner` is ``scanner``."""
+    folded_text = _folded_text(text) if scanner is not None else None
+    if scanner is None or folded_text is None:
+        return tuple(_count(p, text) for p in patterns)
+    offsets = scanner.offsets
+    found = set()
+    for m in scanner.starts.finditer(folded_text):
+        q = m.start()
+        for k in offsets[m.group()]:
+            if k <= q:
+                found.add(q - k)
+    matches_any = scanner.union.match
+    positions = [p for p in sorted(found) if matches_any(folded_text, p) is not None]
+    counts = []
+    for pattern in scanner.patterns:
+        n = end = 0
+        match = pattern.match
+        for pos in positions:
+            if pos >= end:
+                m = match(folded_text, pos)
+                if m is not None:
+                    n += 1
+                    end = m.end()
+        counts.append(n)
+    return tuple(counts)
+
+
+@lru_cache(maxsize=1)
+def _cue_scanner() -> _Scanner | None:
+    return _scanner(_CUES)
+
+
+@lru_cache(maxsize=8)
+def _cue_counts(text: str) -> tuple[int, ...]:
+    """``len(p.findall(text))`` for each pattern of :data:`_CUES`, in one scan (see above);
+    the rules and the features read the same texts."""
+    return _scan_counts(_cue_scanner(), _CUES, text)
 
 
 # --- gold documents ----------------------------------------------------------------------
@@ -575,9 +802,12 @@ def _is_active(span: Mapping[str, Any]) -> bool:
     return not span.get("negated") and not span.get("critical")
 
 
+_STRENGTH_RANK: dict[str, int] = {s: i for i, s in enumerate(STRENGTHS)}
+
+
 def _signal_strengths(result: Mapping[str, Any]) -> dict[str, str]:
     """Best (closest) link strength of every signal id; ``unlinked`` when none."""
-    rank = {s: i for i, s in enumerate(STRENGTHS)}
+    rank = _STRENGTH_RANK
     best: dict[str, str] = {}
     for link in result.get("links") or []:
         sid, strength = link.get("signal"), link.get("strength")
@@ -598,7 +828,11 @@ def hr_context(result: Mapping[str, Any]) -> str:
     The sentences of every HR mention plus those of signals linked to a mention at
     ``direct``/``sentence``/``nearby`` strength (the linker's window), in text order.
     """
-    strengths = _signal_strengths(result)
+    return _hr_context(result, _signal_strengths(result))
+
+
+def _hr_context(result: Mapping[str, Any], strengths: Mapping[str, str]) -> str:
+    """:func:`hr_context` from the document's :func:`_signal_strengths`."""
     sents: dict[int, str] = {}
     for span in result.get("hr_mentions") or []:
         sents[int(span.get("sent_start", 0))] = span.get("sentence", "")
@@ -606,6 +840,40 @@ def hr_context(result: Mapping[str, Any]) -> str:
         if strengths.get(span["id"]) in NEAR_STRENGTHS:
             sents[int(span.get("sent_start", 0))] = span.get("sentence", "")
     return " ".join(sents[k] for k in sorted(sents))
+
+
+class _Facts:
+    """What :func:`rule_label`, :func:`featurize` and the model's rows all read from one result.
+
+    :func:`label_documents` makes one per document and hands it to the three: the link
+    strengths and the HR context were computed two and three times per document. The two
+    are computed on first use (a document without mentions needs neither for its rules).
+    """
+
+    __slots__ = ("_context", "_strengths", "mentions", "result", "signals")
+
+    def __init__(self, result: Mapping[str, Any]) -> None:
+        self.result = result
+        self.mentions = list(result.get("hr_mentions") or [])
+        self.signals = list(result.get("signals") or [])
+        self._strengths: dict[str, str] | None = None
+        self._context: str | None = None
+
+    # plain properties: functools.cached_property takes a lock on every first use (Python 3.11)
+    @property
+    def strengths(self) -> dict[str, str]:
+        if self._strengths is None:
+            self._strengths = _signal_strengths(self.result)
+        return self._strengths
+
+    @property
+    def context(self) -> str:
+        if self._context is None:
+            self._context = _hr_context(self.result, self.strengths)
+        return self._context
+
+
+_SPAN_FLAGS = ("negated", "critical", "hedged", "quoted")
 
 
 def featurize(result: Mapping[str, Any]) -> dict[str, float]:
@@ -621,57 +889,98 @@ def featurize(result: Mapping[str, Any]) -> dict[str, float]:
     Returns:
         Feature name to value; absent features are zero.
     """
-    mentions = list(result.get("hr_mentions") or [])
-    signals = list(result.get("signals") or [])
-    strengths = _signal_strengths(result)
+    return _featurize(_Facts(result))
+
+
+def _featurize(facts: _Facts) -> dict[str, float]:
+    """:func:`featurize` of ``facts.result``.
+
+    The signals are read in one pass (they were read in nine); the features are set in
+    the same order as before, since the order of a row's features is the order of its
+    entries in the sparse matrix, and so of the sums behind the model's probabilities.
+    """
+    result = facts.result
+    mentions = facts.mentions
+    signals = facts.signals
+    strengths = facts.strengths
     text = str(result.get("text") or "")
+    log1p = math.log1p
     f: dict[str, float] = {}
     n_hr = len(mentions)
     f["hr_any"] = float(n_hr > 0)
-    f["hr_n"] = math.log1p(n_hr)
-    for flag in ("negated", "critical", "hedged", "quoted"):
+    f["hr_n"] = log1p(n_hr)
+    for flag in _SPAN_FLAGS:
         f[f"hr_{flag}_frac"] = _frac(sum(bool(m.get(flag)) for m in mentions), n_hr)
     f["hr_speaker_frac"] = _frac(sum(bool(m.get("speaker")) for m in mentions), n_hr)
 
-    coop = [s for s in signals if s.get("kind") == "coopting"]
-    ext = [s for s in signals if s.get("kind") == "extension"]
-    aligned = [s for s in signals if s.get("kind") == "aligned"]
-    f["coop_n"] = math.log1p(len(coop))
-    f["ext_n"] = math.log1p(len(ext))
-    f["aligned_n"] = math.log1p(len(aligned))
-    for flag in ("negated", "critical", "hedged", "quoted"):
-        f[f"coop_{flag}_frac"] = _frac(sum(bool(s.get(flag)) for s in coop), len(coop))
-    by_strength: Counter[str] = Counter()
-    by_cat: Counter[str] = Counter()
-    for s in coop:
-        strength = strengths.get(s["id"], "unlinked")
-        if _is_active(s):
-            by_strength[strength] += 1
-            group = "near" if strength in NEAR_STRENGTHS else "far"
-            by_cat[f"{s.get('category', '')}_{group}"] += 1
-        else:
-            by_strength[f"inactive_{strength}"] += 1
+    n_coop = n_ext = n_aligned = 0
+    coop_negated = coop_critical = coop_hedged = coop_quoted = 0
+    coop_near = ext_near = aligned_near = 0
+    # the coop_active_* / coop_inactive_* and cat_* features, in first-seen order
+    by_strength: dict[str, int] = {}
+    by_cat: dict[str, int] = {}
+    speaker = any(m.get("speaker") for m in mentions)
+    for s in signals:
+        kind = s.get("kind")
+        if kind == "coopting":
+            n_coop += 1
+            negated, critical = s.get("negated"), s.get("critical")
+            if negated:
+                coop_negated += 1
+            if critical:
+                coop_critical += 1
+            if s.get("hedged"):
+                coop_hedged += 1
+            if s.get("quoted"):
+                coop_quoted += 1
+            strength = strengths.get(s["id"], "unlinked")
+            if not negated and not critical:
+                near = strength in NEAR_STRENGTHS
+                key = f"coop_active_{strength}"
+                by_strength[key] = by_strength.get(key, 0) + 1
+                key = f"cat_{s.get('category', '')}_{'near' if near else 'far'}"
+                by_cat[key] = by_cat.get(key, 0) + 1
+                if near:
+                    coop_near += 1
+            else:
+                key = f"coop_inactive_{strength}"
+                by_strength[key] = by_strength.get(key, 0) + 1
+        elif kind == "extension":
+            n_ext += 1
+            if strengths.get(s["id"]) in NEAR_STRENGTHS:
+                ext_near += 1
+        elif kind == "aligned":
+            n_aligned += 1
+            if strengths.get(s["id"]) in NEAR_STRENGTHS and _is_active(s):
+                aligned_near += 1
+        if not speaker and s.get("speaker"):
+            speaker = True
+    f["coop_n"] = log1p(n_coop)
+    f["ext_n"] = log1p(n_ext)
+    f["aligned_n"] = log1p(n_aligned)
+    f["coop_negated_frac"] = _frac(coop_negated, n_coop)
+    f["coop_critical_frac"] = _frac(coop_critical, n_coop)
+    f["coop_hedged_frac"] = _frac(coop_hedged, n_coop)
+    f["coop_quoted_frac"] = _frac(coop_quoted, n_coop)
     for key, n in by_strength.items():
-        f[f"coop_active_{key}" if not key.startswith("inactive_") else f"coop_{key}"] = math.log1p(n)
+        f[key] = log1p(n)
     for key, n in by_cat.items():
-        f[f"cat_{key}"] = math.log1p(n)
-    ext_near = sum(strengths.get(s["id"]) in NEAR_STRENGTHS for s in ext)
-    aligned_near = sum(strengths.get(s["id"]) in NEAR_STRENGTHS and _is_active(s) for s in aligned)
-    coop_near = sum(strengths.get(s["id"]) in NEAR_STRENGTHS and _is_active(s) for s in coop)
-    f["ext_near"] = math.log1p(ext_near)
-    f["aligned_near"] = math.log1p(aligned_near)
-    f["coop_near"] = math.log1p(coop_near)
-    f["ext_share"] = _frac(len(ext), len(signals))
-    f["coop_share"] = _frac(len(coop), len(signals))
-    f["speaker_present"] = float(any(x.get("speaker") for x in mentions + signals))
+        f[key] = log1p(n)
+    f["ext_near"] = log1p(ext_near)
+    f["aligned_near"] = log1p(aligned_near)
+    f["coop_near"] = log1p(coop_near)
+    f["ext_share"] = _frac(n_ext, len(signals))
+    f["coop_share"] = _frac(n_coop, len(signals))
+    f["speaker_present"] = float(speaker)
     f[f"doc_type={result.get('doc_type') or 'other'}"] = 1.0
-    context = hr_context(result)
-    f["cue_critical"] = math.log1p(_count(_CRITICAL_CUES, text))
-    f["cue_opposed_ctx"] = math.log1p(_count(_OPPOSED_CUES, context))
-    f["cue_opposed_doc"] = math.log1p(_count(_OPPOSED_CUES, text))
-    f["cue_critical_ctx"] = math.log1p(_count(_CRITICAL_CUES, context))
-    f["cue_context_ctx"] = math.log1p(_count(_CONTEXT_CUES, context))
-    f["cue_context_doc"] = math.log1p(_count(_CONTEXT_CUES, text))
+    critical_doc, opposed_doc, context_doc = _cue_counts(text)
+    critical_ctx, opposed_ctx, context_ctx = _cue_counts(facts.context)
+    f["cue_critical"] = log1p(critical_doc)
+    f["cue_opposed_ctx"] = log1p(opposed_ctx)
+    f["cue_opposed_doc"] = log1p(opposed_doc)
+    f["cue_critical_ctx"] = log1p(critical_ctx)
+    f["cue_context_ctx"] = log1p(context_ctx)
+    f["cue_context_doc"] = log1p(context_doc)
     return {k: v for k, v in f.items() if v}
 
 
@@ -716,6 +1025,38 @@ def _normalise(raw: Mapping[str, float]) -> dict[str, float]:
     return {lab: round(raw.get(lab, 0.0) / total, 4) for lab in LABELS}
 
 
+_Spans = list[Mapping[str, Any]]
+
+
+def _rule_signals(facts: _Facts) -> tuple[_Spans, _Spans, _Spans, _Spans, _Spans]:
+    """The signals the rules read, each list in signal order, sorted out in one pass.
+
+    Returns:
+        Active co-opting signals linked within the window (``direct``/``sentence``/
+        ``nearby``), active co-opting signals only further away, extension signals within
+        the window, active aligned signals within the window, critical co-opting signals.
+    """
+    strengths = facts.strengths
+    coop_near: _Spans = []
+    coop_far: _Spans = []
+    ext_near: _Spans = []
+    aligned_near: _Spans = []
+    crit_signals: _Spans = []
+    for s in facts.signals:
+        kind = s.get("kind")
+        if kind == "coopting":
+            if s.get("critical"):
+                crit_signals.append(s)
+            if _is_active(s):
+                (coop_near if strengths.get(s["id"]) in NEAR_STRENGTHS else coop_far).append(s)
+        elif kind == "extension":
+            if strengths.get(s["id"]) in NEAR_STRENGTHS:
+                ext_near.append(s)
+        elif kind == "aligned" and strengths.get(s["id"]) in NEAR_STRENGTHS and _is_active(s):
+            aligned_near.append(s)
+    return coop_near, coop_far, ext_near, aligned_near, crit_signals
+
+
 def rule_label(result: Mapping[str, Any]) -> RuleOutcome:
     """Label a document with the transparent rules of ``DOMAIN.md`` §3.
 
@@ -741,8 +1082,13 @@ def rule_label(result: Mapping[str, Any]) -> RuleOutcome:
     Returns:
         The label, a score for every label, evidence sentences and the rule's name.
     """
-    mentions = list(result.get("hr_mentions") or [])
-    signals = list(result.get("signals") or [])
+    return _rule_label(_Facts(result))
+
+
+def _rule_label(facts: _Facts) -> RuleOutcome:
+    """:func:`rule_label` of ``facts.result``."""
+    result = facts.result
+    mentions = facts.mentions
     if not mentions:
         ev = {
             "sentence": NONE_REASON,
@@ -752,24 +1098,15 @@ def rule_label(result: Mapping[str, Any]) -> RuleOutcome:
             "weight": 1.0,
         }
         return RuleOutcome("none", _normalise({"none": 1.0}), [ev], "none")
-    strengths = _signal_strengths(result)
+    strengths = facts.strengths
     text = str(result.get("text") or "")
-    context = hr_context(result)
+    context = facts.context
 
-    def near(s: Mapping[str, Any]) -> bool:
-        return strengths.get(s["id"]) in NEAR_STRENGTHS
-
-    coop = [s for s in signals if s.get("kind") == "coopting"]
-    coop_near = [s for s in coop if _is_active(s) and near(s)]
-    coop_far = [s for s in coop if _is_active(s) and not near(s)]
-    ext_near = [s for s in signals if s.get("kind") == "extension" and near(s)]
-    aligned_near = [s for s in signals if s.get("kind") == "aligned" and near(s) and _is_active(s)]
+    coop_near, coop_far, ext_near, aligned_near, crit_signals = _rule_signals(facts)
     crit_mentions = [m for m in mentions if m.get("critical")]
-    crit_signals = [s for s in coop if s.get("critical")]
     neg_mentions = [m for m in mentions if m.get("negated") and not m.get("critical")]
-    n_critical_cues = _count(_CRITICAL_CUES, text)
-    context_hits = _count(_CONTEXT_CUES, context)
-    opposed_hits = _count(_OPPOSED_CUES, context)
+    n_critical_cues = _cue_counts(text)[0]
+    _, opposed_hits, context_hits = _cue_counts(context)
 
     crit_weight = len(crit_mentions) + 0.5 * len(crit_signals)
     crit_base = len(mentions) + len(coop_near)
@@ -857,14 +1194,18 @@ def _rows(
     with_rules: bool,
     outcomes: Sequence[RuleOutcome | None] | None = None,
     feats: Sequence[Mapping[str, float]] | None = None,
+    contexts: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The model's input rows (``feats``, ``context``); ``outcomes`` and ``feats`` as in :func:`_frame`."""
+    """The model's input rows (``feats``, ``context``); ``outcomes`` and ``feats`` as in
+    :func:`_frame`, ``contexts`` the :func:`hr_context` strings when already known."""
     rows = []
     for i, r in enumerate(results):
-        feats_i = dict(feats[i]) if feats is not None else featurize(r)
+        facts = _Facts(r)  # what featurize, the rules and the context share
+        feats_i = dict(feats[i]) if feats is not None else _featurize(facts)
         if with_rules:
-            feats_i.update(rule_features(r, outcomes[i] if outcomes is not None else None))
-        rows.append({"feats": feats_i, "context": hr_context(r)})
+            outcome = outcomes[i] if outcomes is not None else None
+            feats_i.update(rule_features(r, outcome if outcome is not None else _rule_label(facts)))
+        rows.append({"feats": feats_i, "context": contexts[i] if contexts is not None else facts.context})
     return rows
 
 
@@ -881,6 +1222,107 @@ def _frame(
 
     rows = _rows(results, with_rules=with_rules, outcomes=outcomes, feats=feats)
     return pd.DataFrame(rows, columns=["feats", "context"])
+
+
+class _DictRows:
+    """``DictVectorizer.transform`` of feature dicts whose values are all floats.
+
+    Built as ``DictVectorizer._transform`` builds it for number values (the same entries in
+    the same order, then ``sort_indices``), without its per-value type dispatch; any other
+    value hands the whole batch to the vectorizer itself.
+    """
+
+    def __init__(self, vectorizer: Any) -> None:
+        self.vectorizer = vectorizer
+        self.vocabulary = vectorizer.vocabulary_
+
+    def transform(self, dicts: Sequence[Mapping[str, Any]]) -> Any:
+        import numpy as np
+        import scipy.sparse as sp
+
+        vec, vocab = self.vectorizer, self.vocabulary
+        indices: list[int] = []
+        values: list[float] = []
+        indptr = [0]
+        for x in dicts:
+            for f, v in x.items():
+                if type(v) is not float:
+                    return vec.transform(dicts)
+                j = vocab.get(f)
+                if j is not None:
+                    indices.append(j)
+                    values.append(v)
+            indptr.append(len(indices))
+        if len(indptr) == 1:
+            return vec.transform(dicts)  # its own error for an empty batch
+        X = sp.csr_matrix(
+            (np.asarray(values, dtype=vec.dtype), np.asarray(indices, dtype=np.intc), indptr),
+            shape=(len(dicts), len(vocab)),
+            dtype=vec.dtype,
+        )
+        X.sort_indices()
+        return X
+
+
+class _WordCounts:
+    """``TfidfVectorizer.transform``, its term counts made from a :class:`~collections.Counter`.
+
+    ``CountVectorizer._count_vocab`` looks every n-gram up in the vocabulary and catches a
+    ``KeyError`` for each one outside it (most bigrams of a context); here the n-grams of a
+    document (from the vectorizer's own analyzer) are counted in C first and those in the
+    vocabulary are picked by a set intersection. The count matrix is built as
+    ``_count_vocab`` builds it (same counts, index types and sorted indices), so the TF-IDF
+    step on top of it, the vectorizer's own, gives the same floats (``tests/test_classify.py``
+    compares them).
+    """
+
+    def __init__(self, vectorizer: Any) -> None:
+        self.vectorizer = vectorizer
+        self.analyze = vectorizer.build_analyzer()
+        self.vocabulary = vectorizer.vocabulary_
+
+    def transform(self, docs: Sequence[str]) -> Any:
+        import numpy as np
+        import scipy.sparse as sp
+
+        vec, vocab, analyze = self.vectorizer, self.vocabulary, self.analyze
+        if isinstance(docs, str):
+            return vec.transform(docs)  # its own error
+        indices: list[int] = []
+        values: list[int] = []
+        indptr = [0]
+        for doc in docs:
+            counts = Counter(analyze(doc))
+            # the n-grams in the vocabulary, in C; in any order, as the indices are sorted below
+            known = counts.keys() & vocab.keys()
+            indices.extend(map(vocab.__getitem__, known))
+            values.extend(map(counts.__getitem__, known))
+            indptr.append(len(indices))
+        X = sp.csr_matrix(
+            (
+                np.asarray(values, dtype=np.intc),
+                np.asarray(indices, dtype=np.int32),
+                np.asarray(indptr, dtype=np.int32),
+            ),
+            shape=(len(docs), len(vocab)),
+            dtype=vec.dtype,
+        )
+        X.sort_indices()
+        if vec.binary:
+            X.data.fill(1)
+        return vec._tfidf.transform(X, copy=False)
+
+
+def _direct_transform(transformer: Any) -> Any:
+    """The function :meth:`LabelModel.transform` calls for one fitted column transformer."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if type(transformer) is DictVectorizer and transformer.sparse:
+        return _DictRows(transformer).transform
+    if type(transformer) is TfidfVectorizer and hasattr(transformer, "_tfidf"):
+        return _WordCounts(transformer).transform
+    return transformer.transform
 
 
 def _make_pipeline(*, C: float = 1.0) -> Any:
@@ -926,12 +1368,13 @@ class LabelModel:
 
     @cached_property
     def _direct(self) -> list[tuple[str, Any]] | None:
-        """``(column, fitted transformer)`` of the ColumnTransformer when :meth:`transform`
-        may call them itself, else None.
+        """``(column, transform)`` of the ColumnTransformer's fitted transformers when
+        :meth:`transform` may call them itself, else None.
 
         The ColumnTransformer's own ``transform`` builds a DataFrame, validates it, and
         dispatches through joblib: a few milliseconds per document, more than the features
-        themselves. Called directly, the transformers give the same blocks, stacked by the
+        themselves. Called directly, the transformers give the same blocks (the vectorizers
+        through :class:`_DictRows` and :class:`_WordCounts`), stacked by the
         ColumnTransformer's own ``_hstack``, so the matrix is the same.
         """
         ct = self.pipeline.named_steps["features"]
@@ -946,7 +1389,7 @@ class LabelModel:
             or any(isinstance(t, str) for _, t, _ in fitted)
         ):
             return None
-        return [(col, t) for _, t, col in fitted]
+        return [(col, _direct_transform(t)) for _, t, col in fitted]
 
     def transform(
         self,
@@ -956,12 +1399,22 @@ class LabelModel:
     ) -> Any:
         """The model's feature matrix (sparse) of ``results``; ``outcomes`` and ``feats`` as in
         :func:`_frame`."""
+        return self._transform(results, outcomes, feats)
+
+    def _transform(
+        self,
+        results: Sequence[Mapping[str, Any]],
+        outcomes: Sequence[RuleOutcome | None] | None = None,
+        feats: Sequence[Mapping[str, float]] | None = None,
+        contexts: Sequence[str] | None = None,
+    ) -> Any:
+        """:meth:`transform`, with the :func:`hr_context` strings when already known."""
         direct = self._direct
         if direct is None:
             frame = _frame(results, with_rules=self.with_rules, outcomes=outcomes, feats=feats)
             return self.pipeline.named_steps["features"].transform(frame)
-        rows = _rows(results, with_rules=self.with_rules, outcomes=outcomes, feats=feats)
-        blocks = [t.transform([row[col] for row in rows]) for col, t in direct]
+        rows = _rows(results, with_rules=self.with_rules, outcomes=outcomes, feats=feats, contexts=contexts)
+        blocks = [transform([row[col] for row in rows]) for col, transform in direct]
         return self.pipeline.named_steps["features"]._hstack(blocks, n_samples=len(rows))
 
     def predict_proba(self, results: Sequence[Mapping[str, Any]], *, X: Any = None) -> list[dict[str, float]]:
@@ -974,10 +1427,9 @@ class LabelModel:
         # the pipeline's predict_proba is this same transform then the classifier's
         proba = self.pipeline.steps[-1][1].predict_proba(X)
         classes = self._classes
-        return [
-            {lab: float(row[classes.index(lab)]) if lab in classes else 0.0 for lab in LABELS}
-            for row in proba
-        ]
+        columns = [(lab, classes.index(lab) if lab in classes else None) for lab in LABELS]
+        # tolist gives the Python floats that float() gives element by element
+        return [{lab: 0.0 if j is None else row[j] for lab, j in columns} for row in proba.tolist()]
 
     def top_features(
         self, result: Mapping[str, Any], label: str, k: int = 5, *, X: Any = None
@@ -986,18 +1438,34 @@ class LabelModel:
 
         ``X`` is ``self.transform([result])`` when the caller has it already.
         """
-        classes = self._classes
-        if label not in classes:
+        if label not in self._classes:
             return []
         if X is None:
             X = self.transform([result])
+        x = X.tocsr()[0]
+        return self._top_features(label, x.data, x.indices, k)
+
+    def _top_features(self, label: str, data: Any, indices: Any, k: int = 5) -> list[tuple[str, float]]:
+        """:meth:`top_features` of a matrix row given as its CSR ``data`` and ``indices``.
+
+        :func:`label_documents` passes slices of the batch matrix's arrays: the entries of
+        a row in the same order as in the one-row matrix that slicing it with scipy would
+        make, without making it (two scipy slices per document cost more than the rest).
+        """
+        classes = self._classes
+        if label not in classes:
+            return []
         names = self._feature_names
         coef = self.pipeline.named_steps["clf"].coef_
         row = coef[classes.index(label)] if coef.shape[0] > 1 else coef[0]
-        x = X.tocsr()[0]
-        # one array product: the same float64 products as feature by feature
-        products = (x.data * row[x.indices]).tolist()
-        contrib = [(names[j], p) for j, p in zip(x.indices.tolist(), products, strict=True) if p > 0]
+        # one array product: the same float64 products as feature by feature; the positive
+        # ones kept in row order, so that the stable sort breaks ties as before
+        products = data * row[indices]
+        positive = products > 0
+        contrib = [
+            (names[j], p)
+            for j, p in zip(indices[positive].tolist(), products[positive].tolist(), strict=True)
+        ]
         return sorted(contrib, key=lambda c: -c[1])[:k]
 
 
@@ -1324,12 +1792,15 @@ def label_documents(
         raise ConfigError(f"strategy {strategy!r} is unknown; expected one of {', '.join(STRATEGIES)}.")
     outcomes: list[RuleOutcome] = []
     feats: dict[int, dict[str, float]] = {}
+    contexts: dict[int, str] = {}
     for i, r in enumerate(results):
-        outcomes.append(rule_label(r))
+        facts = _Facts(r)  # the link strengths and HR context, for the rules, features and rows
+        outcomes.append(_rule_label(facts))
         if _uses_model(outcomes[-1], strategy):
             # right after the rules: featurize counts cues in the texts rule_label has just
-            # counted them in, and _count still holds those counts
-            feats[i] = featurize(r)
+            # counted them in, and _cue_counts still holds those counts
+            feats[i] = _featurize(facts)
+            contexts[i] = facts.context
     if model is None and feats:
         model = _shipped_model()
     rows: dict[int, tuple[Any, Mapping[str, float]]] = {}
@@ -1337,12 +1808,17 @@ def label_documents(
         # one feature matrix for the probabilities and the evidence weights
         todo = [i for i, o in enumerate(outcomes) if _uses_model(o, strategy)]
         if todo:
-            X = model.transform(
-                [results[i] for i in todo], [outcomes[i] for i in todo], [feats[i] for i in todo]
+            X = model._transform(
+                [results[i] for i in todo],
+                [outcomes[i] for i in todo],
+                [feats[i] for i in todo],
+                [contexts[i] for i in todo],
             ).tocsr()
             probas = model.predict_proba([results[i] for i in todo], X=X)
+            data, indices, indptr = X.data, X.indices, X.indptr.tolist()
             for k, i in enumerate(todo):
-                rows[i] = (X[k : k + 1], probas[k])
+                a, b = indptr[k], indptr[k + 1]
+                rows[i] = ((data[a:b], indices[a:b]), probas[k])
     return [
         _decide(result, outcome, model, strategy, *rows.get(i, (None, None)))
         for i, (result, outcome) in enumerate(zip(results, outcomes, strict=True))
@@ -1354,10 +1830,11 @@ def _decide(
     outcome: RuleOutcome,
     model: LabelModel | None,
     strategy: str,
-    X: Any,
+    row: tuple[Any, Any] | None,
     proba: Mapping[str, float] | None,
 ) -> dict[str, Any]:
-    """The label, scores and evidence of one document from its rule outcome and model row."""
+    """The label, scores and evidence of one document from its rule outcome and model row
+    (its ``data`` and ``indices`` in the batch's feature matrix)."""
     label, scores, source = _combine(strategy, outcome, proba, result)
     if label == "none":
         evidence = [
@@ -1384,7 +1861,8 @@ def _decide(
                     "weight": round(scores[label], 4),
                 }
             )
-        evidence += [_feature_evidence(result, n, w) for n, w in model.top_features(result, label, X=X)]
+        top = model._top_features(label, *row) if row is not None else model.top_features(result, label)
+        evidence += [_feature_evidence(result, n, w) for n, w in top]
     if not evidence:
         evidence = [
             _span_evidence((result.get("hr_mentions") or [{}])[0], f"label {label}", scores.get(label, 0.0))

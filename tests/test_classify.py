@@ -381,3 +381,299 @@ def test_classify_top_features_are_the_positive_products(toy_model: classify.Lab
             plain = [(names[j], float(v * row[j])) for j, v in zip(x.indices, x.data, strict=True)]
             expected = sorted([c for c in plain if c[1] > 0], key=lambda c: -c[1])[:5]
             assert toy_model.top_features(result, label) == expected
+
+
+# --- fast paths compared with the plain computations ---------------------------------------
+
+_WORDS = [
+    "harm reduction",
+    "drug",
+    "recovery",
+    "addiction",
+    "co-opted",
+    "so-called",
+    "police",
+    "exit",
+    "HIV",
+    "peer",
+    "abstinence",
+    "Drug-free",
+    "naloxone",
+    "programs",
+    "récupération",
+    "the",
+    "women",
+]
+
+
+def _random_result(rng: random.Random) -> dict[str, Any]:
+    """An analysed document with random spans, flags, categories and links (some to unknown
+    ids or of unknown strength), for comparing the fast paths with the plain computations."""
+    sentences = [" ".join(rng.sample(_WORDS, 5)) + "." for _ in range(rng.randint(1, 6))]
+
+    def flags() -> dict[str, Any]:
+        out: dict[str, Any] = {f: rng.random() < 0.25 for f in ("negated", "critical", "hedged", "quoted")}
+        out["speaker"] = rng.choice([None, None, "Ann"])
+        return out
+
+    def word(k: int) -> str:
+        return rng.choice([w for w in _WORDS if w in sentences[k]])
+
+    mentions = [
+        (k, word(k), flags()) for k in (rng.randrange(len(sentences)) for _ in range(rng.randint(0, 3)))
+    ]
+    signals = []
+    for _ in range(rng.randint(0, 12)):
+        k = rng.randrange(len(sentences))
+        kind = rng.choice(["coopting", "coopting", "extension", "aligned", "other"])
+        category = rng.choice(["exit_abstinence", "law_enforcement", "extension_climate", "aligned_peer"])
+        signals.append((k, word(k), kind, category, flags()))
+    strengths = [*classify.STRENGTHS, "unknown"]
+    links = [
+        (rng.randrange(max(len(mentions), 1)), rng.randrange(max(len(signals), 1) + 1), rng.choice(strengths))
+        for _ in range(rng.randint(0, 2 * len(signals)))
+    ]
+    return make_result(sentences, mentions, signals, links, doc_type=rng.choice(["news", "ngo", ""]))
+
+
+RANDOM_RESULTS = [_random_result(random.Random(seed)) for seed in range(300)]
+
+
+def _plain_featurize(result: dict[str, Any]) -> dict[str, float]:
+    """featurize as it was written before the one-pass version (the reference)."""
+    import math
+    from collections import Counter
+
+    mentions = list(result.get("hr_mentions") or [])
+    signals = list(result.get("signals") or [])
+    strengths = classify._signal_strengths(result)
+    text = str(result.get("text") or "")
+    f: dict[str, float] = {}
+    n_hr = len(mentions)
+    f["hr_any"] = float(n_hr > 0)
+    f["hr_n"] = math.log1p(n_hr)
+    for flag in ("negated", "critical", "hedged", "quoted"):
+        f[f"hr_{flag}_frac"] = classify._frac(sum(bool(m.get(flag)) for m in mentions), n_hr)
+    f["hr_speaker_frac"] = classify._frac(sum(bool(m.get("speaker")) for m in mentions), n_hr)
+    coop = [s for s in signals if s.get("kind") == "coopting"]
+    ext = [s for s in signals if s.get("kind") == "extension"]
+    aligned = [s for s in signals if s.get("kind") == "aligned"]
+    f["coop_n"] = math.log1p(len(coop))
+    f["ext_n"] = math.log1p(len(ext))
+    f["aligned_n"] = math.log1p(len(aligned))
+    for flag in ("negated", "critical", "hedged", "quoted"):
+        f[f"coop_{flag}_frac"] = classify._frac(sum(bool(s.get(flag)) for s in coop), len(coop))
+    by_strength: Counter[str] = Counter()
+    by_cat: Counter[str] = Counter()
+    for s in coop:
+        strength = strengths.get(s["id"], "unlinked")
+        if classify._is_active(s):
+            by_strength[strength] += 1
+            group = "near" if strength in classify.NEAR_STRENGTHS else "far"
+            by_cat[f"{s.get('category', '')}_{group}"] += 1
+        else:
+            by_strength[f"inactive_{strength}"] += 1
+    for key, n in by_strength.items():
+        f[f"coop_active_{key}" if not key.startswith("inactive_") else f"coop_{key}"] = math.log1p(n)
+    for key, n in by_cat.items():
+        f[f"cat_{key}"] = math.log1p(n)
+    near = classify.NEAR_STRENGTHS
+    f["ext_near"] = math.log1p(sum(strengths.get(s["id"]) in near for s in ext))
+    f["aligned_near"] = math.log1p(
+        sum(strengths.get(s["id"]) in near and classify._is_active(s) for s in aligned)
+    )
+    f["coop_near"] = math.log1p(sum(strengths.get(s["id"]) in near and classify._is_active(s) for s in coop))
+    f["ext_share"] = classify._frac(len(ext), len(signals))
+    f["coop_share"] = classify._frac(len(coop), len(signals))
+    f["speaker_present"] = float(any(x.get("speaker") for x in mentions + signals))
+    f[f"doc_type={result.get('doc_type') or 'other'}"] = 1.0
+    context = classify.hr_context(result)
+    cues = (classify._CRITICAL_CUES, classify._OPPOSED_CUES, classify._CONTEXT_CUES)
+    critical, opposed, ctx = (len(p.findall(text)) for p in cues)
+    critical_c, opposed_c, ctx_c = (len(p.findall(context)) for p in cues)
+    f["cue_critical"] = math.log1p(critical)
+    f["cue_opposed_ctx"] = math.log1p(opposed_c)
+    f["cue_opposed_doc"] = math.log1p(opposed)
+    f["cue_critical_ctx"] = math.log1p(critical_c)
+    f["cue_context_ctx"] = math.log1p(ctx_c)
+    f["cue_context_doc"] = math.log1p(ctx)
+    return {k: v for k, v in f.items() if v}
+
+
+def test_classify_featurize_equals_plain_features_in_the_same_order() -> None:
+    for result in [*CASES.values(), *RANDOM_RESULTS]:
+        # the order matters: it is the order of the row's entries in the sparse matrix
+        assert list(classify.featurize(result).items()) == list(_plain_featurize(result).items())
+
+
+def test_classify_rule_signals_equal_the_plain_lists() -> None:
+    for result in [*CASES.values(), *RANDOM_RESULTS]:
+        signals = result["signals"]
+        strengths = classify._signal_strengths(result)
+
+        def near(s: dict[str, Any], strengths: dict[str, str] = strengths) -> bool:
+            return strengths.get(s["id"]) in classify.NEAR_STRENGTHS
+
+        coop = [s for s in signals if s.get("kind") == "coopting"]
+        plain = (
+            [s for s in coop if classify._is_active(s) and near(s)],
+            [s for s in coop if classify._is_active(s) and not near(s)],
+            [s for s in signals if s.get("kind") == "extension" and near(s)],
+            [s for s in signals if s.get("kind") == "aligned" and near(s) and classify._is_active(s)],
+            [s for s in coop if s.get("critical")],
+        )
+        assert classify._rule_signals(classify._Facts(result)) == plain
+
+
+def test_classify_facts_hold_the_plain_strengths_and_context() -> None:
+    for result in [*CASES.values(), *RANDOM_RESULTS]:
+        facts = classify._Facts(result)
+        assert facts.strengths == classify._signal_strengths(result)
+        assert facts.context == classify.hr_context(result)
+
+
+def _plain_fold(text: str) -> str:
+    return "".join(chr(classify._fold_code(ord(c))) for c in text)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_classify_fold_text_equals_the_plain_fold(seed: int) -> None:
+    # ASCII, accented letters, dashes and quotes, and characters whose fold is special
+    # (dotless and dotted i, long s, Kelvin sign, final sigma, micro sign, ligatures)
+    alphabet = "aZk 1\n-éÉ—’ıİſKΣσςµßẞﬁ\u212a"
+    rng = random.Random(seed)
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        folded = classify._fold_text(text)
+        assert (folded is None) == any(c in classify._FOLD_UNSAFE for c in text)
+        if folded is not None:
+            assert folded == _plain_fold(text)
+
+
+def test_classify_opposed_cues_equal_their_grouped_phrasing() -> None:
+    # one alternative per phrase instead of "(?:plutôt que|au lieu de) la réduction"
+    source = classify._OPPOSED_CUES.pattern
+    phrased = "plutôt que la réduction|au lieu de la réduction"
+    assert phrased in source
+    grouped = re.compile(source.replace(phrased, "(?:plutôt que|au lieu de) la réduction"), re.I)
+    # every alternative starts with a letter: sre's first-character skip applies, no lookahead
+    folded = classify._folded_pattern(classify._OPPOSED_CUES)
+    assert folded is not None and not folded.pattern.startswith("(?=")
+    rng = random.Random(0)
+    pieces = ["plutôt que", "au lieu de", " la réduction", " la", "PLUTÔT QUE LA RÉDUCTION", "recovery", " "]
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        assert _spans(classify._OPPOSED_CUES, text) == _spans(grouped, text)
+
+
+def _cue_texts(sources: list[str], seed: int, n: int) -> list[str]:
+    """Texts of the phrases of ``sources``, cut, run together and partly upper-cased, so that
+    matches of all the patterns overlap and nearly match."""
+    phrases = [p for source in sources for p in re.split(r"[|()?:\\\[\]]+", source) if p]
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(n):
+        text = "".join(
+            rng.choice(phrases)[rng.randint(0, 2) :] + rng.choice(["", " ", "s ", "-", "e", "é", "’"])
+            for _ in range(rng.randint(1, 20))
+        )
+        texts.append("".join(c.upper() if rng.random() < 0.2 else c for c in text))
+    return texts
+
+
+def test_classify_cue_counts_equal_findall() -> None:
+    assert classify._cue_scanner() is not None  # the one-scan path is the one taken
+    cues = classify._CUES
+    texts = [r["text"] for r in [*CASES.values(), *RANDOM_RESULTS]]
+    texts += [classify.hr_context(r) for r in RANDOM_RESULTS]
+    texts += _cue_texts([p.pattern for p in cues], 0, 3000)
+    texts += ["İ " + t for t in texts[-50:]]  # not folded (dotted I): the plain counts
+    for text in texts:
+        assert classify._cue_counts(text) == tuple(len(p.findall(text)) for p in cues), text
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [
+        ("ab|b[- ]c|ca", "bca|c|a b"),
+        ("xa(?:b|c)?y|ay|by\\b", "y(?:a|b)+|xx|a-?b"),
+        ("abab|ba|bb", "aa|bab|x[ab]x", "b a|a"),
+        ("a\\-b|xyz|yx", "zz|z[xy]z|y a"),
+    ],
+)
+def test_classify_scan_counts_equal_findall_on_overlapping_patterns(sources: tuple[str, ...]) -> None:
+    patterns = [re.compile(s, re.I) for s in sources]
+    scanner = classify._scanner(patterns)
+    assert scanner is not None
+    rng = random.Random(str(sources))
+    for _ in range(5000):
+        text = "".join(rng.choice("abxyzAB -") for _ in range(rng.randint(0, 30)))
+        assert classify._scan_counts(scanner, patterns, text) == tuple(len(p.findall(text)) for p in patterns)
+
+
+@pytest.mark.parametrize(
+    ("branch", "start"),
+    [
+        ("keeps? (?:people|them)", ["k", "e", "e", "p"]),
+        ("co-?opt(?:s|ed)?\\b", ["c", "o"]),
+        ("n['’]est pas", ["n", None, "e", "s", "t", " ", "p", "a", "s"]),
+        ("harm[- ]reduc", ["h", "a", "r", "m", None, "r", "e", "d", "u", "c"]),
+        ("so\\-called", ["s", "o", "-", "c", "a", "l", "l", "e", "d"]),
+        ("\\bexit", []),
+        ("a[b-d]x", ["a"]),
+        ("ab{2}", ["a"]),
+        ("(?:ab|c)d", []),
+    ],
+)
+def test_classify_fixed_start(branch: str, start: list[str | None]) -> None:
+    assert [ch for _, ch in classify._fixed_start(branch)] == start
+
+
+def test_classify_direct_rows_and_counts_are_the_fast_paths(toy_model: classify.LabelModel) -> None:
+    direct = toy_model._direct
+    assert direct is not None
+    assert [type(transform.__self__) for _, transform in direct] == [classify._DictRows, classify._WordCounts]
+
+
+@pytest.mark.parametrize("which", ["toy", "shipped"])
+def test_classify_transform_equals_the_column_transformer(toy_model: classify.LabelModel, which: str) -> None:
+    import numpy as np
+
+    model = toy_model if which == "toy" else classify._shipped_model()
+    if model is None:
+        pytest.skip("no shipped label model")
+    results = [*CASES.values(), *RANDOM_RESULTS]
+    fast = model.transform(results)
+    frame = classify._frame(results, with_rules=model.with_rules)
+    plain = model.pipeline.named_steps["features"].transform(frame)
+    assert type(fast) is type(plain) and fast.dtype == plain.dtype and fast.shape == plain.shape
+    fast, plain = fast.tocsr(), plain.tocsr()
+    assert np.array_equal(fast.indptr, plain.indptr) and np.array_equal(fast.indices, plain.indices)
+    assert fast.data.tobytes() == plain.data.tobytes()  # the same floats, bit for bit
+    # the probabilities: the pipeline's own, one float() per label
+    classes = [str(c) for c in model.pipeline.classes_]
+    expected = [
+        {lab: float(row[classes.index(lab)]) if lab in classes else 0.0 for lab in LABELS}
+        for row in model.pipeline.predict_proba(frame)
+    ]
+    assert model.predict_proba(results) == expected
+
+
+def test_classify_top_features_of_batch_rows_equal_one_row_matrices(toy_model: classify.LabelModel) -> None:
+    results = [*CASES.values(), *RANDOM_RESULTS[:60]]
+    X = toy_model.transform(results).tocsr()
+    for k, result in enumerate(results):
+        a, b = X.indptr[k], X.indptr[k + 1]
+        for label in [*toy_model._classes, "bogus"]:
+            expected = toy_model.top_features(result, label, X=X[k : k + 1])
+            assert toy_model._top_features(label, X.data[a:b], X.indices[a:b]) == expected
+
+
+@pytest.mark.parametrize("strategy", ["hybrid", "model", "rules"])
+def test_classify_label_documents_equal_one_document_at_a_time(
+    toy_model: classify.LabelModel, strategy: str
+) -> None:
+    results = [*CASES.values(), *RANDOM_RESULTS[:80]]
+    assert classify.label_documents(results, model=toy_model, strategy=strategy) == [
+        classify.label_document(r, model=toy_model, strategy=strategy) for r in results
+    ]

@@ -213,6 +213,58 @@ def test_nlp_quote_regions_ignore_apostrophes(text):
     assert quote_regions(text) == []
 
 
+def _quote_regions_by_paragraph(text: str) -> list[tuple[int, int]]:
+    """The plain version of ``quote_regions``: split into paragraphs, then walk each one."""
+    import re
+
+    from hrdiscourse.nlp.context import _CLOSING, _DOUBLE_OPEN, _QUOTE_CHARS, _SINGLE_OPEN
+
+    regions: list[tuple[int, int]] = []
+    offset = 0
+    for para in re.split(r"(\n\s*\n)", text):
+        if not para.strip() or re.fullmatch(r"\n\s*\n", para):
+            offset += len(para)
+            continue
+        open_double, stack, open_single = None, [], None
+        for m in _QUOTE_CHARS.finditer(para):
+            i, ch = m.start(), m.group()
+            if ch == '"':
+                if open_double is None:
+                    open_double = i
+                else:
+                    regions.append((offset + open_double + 1, offset + i))
+                    open_double = None
+            elif ch in _DOUBLE_OPEN or ch in _SINGLE_OPEN:
+                stack.append((ch, i))
+            elif stack and ch == _CLOSING.get(stack[-1][0]):
+                if ch == "’" and i + 1 < len(para) and para[i + 1].isalpha():
+                    continue
+                _, start = stack.pop()
+                regions.append((offset + start + 1, offset + i))
+            elif ch == "'":
+                prev = para[i - 1] if i else " "
+                nxt = para[i + 1] if i + 1 < len(para) else " "
+                if open_single is None and (prev.isspace() or prev in "([{—-") and nxt.isalpha():
+                    open_single = i
+                elif open_single is not None and (prev.isalpha() or prev in ".,!?") and not nxt.isalpha():
+                    regions.append((offset + open_single + 1, offset + i))
+                    open_single = None
+        offset += len(para)
+    return regions
+
+
+def test_nlp_quote_regions_one_pass_equals_paragraph_walk():
+    """The one-pass version gives the regions of the paragraph-by-paragraph walk on random
+    texts of quotation marks, apostrophes, letters, punctuation and (blank) lines."""
+    import random
+
+    pieces = [*"ab \t\"'’‘“”«»(-—.,!?x", "\n", "\n\n", "\n \n", " '", "' ", "\n\n\n"]
+    rng = random.Random(7)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        assert quote_regions(text) == _quote_regions_by_paragraph(text), repr(text)
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -350,3 +350,105 @@ def test_reports_phrase_table_covers_extension_lexicon(category: str) -> None:
     assert dict(EXTENSION_PURPOSES).get(category.removeprefix("extension_")) or any(
         needle in category for needle, _ in EXTENSION_PURPOSES
     )
+
+
+# --- fast paths compared with the plain computations ---------------------------------------
+
+
+def _plain_safe_url(value: object) -> str | None:
+    """safe_url as it was written before the regex test of the refused characters."""
+    import re
+
+    from hrdiscourse.reports.citations import _clean
+
+    url = _clean(value)
+    if not url or any(ord(c) < 32 or c in "<>\"'` " for c in url):
+        return None
+    low = url.lower()
+    if low.startswith("www."):
+        url, low = "http://" + url, "http://" + low
+    if re.match(r"^https?://[^/?#\s]+", low):
+        return url
+    return None
+
+
+def test_reports_safe_url_equals_the_plain_check() -> None:
+    import random
+
+    # control characters, whitespace, quotes and brackets in and around http(s) addresses
+    pieces = "https:// http:// www. HTTP:// a.example /x ?q=1 #f javascript: // é".split()
+    pieces += [" ", "\t", "\n", "\x00", "\x01", "\x1b", "\x1f", "\x7f", "<", ">", '"', "'", "`"]
+    rng = random.Random(0)
+    for _ in range(5000):
+        url = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        assert safe_url(url) == _plain_safe_url(url), repr(url)
+
+
+def _plain_best_link(result: dict, kind: str) -> tuple | None:
+    """best_link as it was written before the per-document caches (the reference)."""
+    from hrdiscourse.reports.citations import (
+        _DESCRIPTIVE_CATEGORIES,
+        _RANK,
+        STRENGTHS,
+        _in_evidence,
+        _usable,
+        hr_phrase,
+    )
+
+    mentions = {m.get("id"): m for m in result.get("hr_mentions") or []}
+    signals = {s.get("id"): s for s in result.get("signals") or []}
+    text = result.get("text") or ""
+    best = None
+    for order, link in enumerate(result.get("links") or []):
+        m, s = mentions.get(link.get("mention")), signals.get(link.get("signal"))
+        if not (_usable(m) and _usable(s)) or (s.get("kind") or "coopting") != kind:
+            continue
+        key = (
+            _RANK.get(link.get("strength"), len(STRENGTHS)),
+            1 if s.get("category") in _DESCRIPTIVE_CATEGORIES else 0,
+            0 if _in_evidence(result, s) else 1,
+            0 if hr_phrase(text, m)[1] else 1,
+            order,
+        )
+        if best is None or key < best[0]:
+            best = (key, (link, m, s))
+    return best[1] if best else None
+
+
+def test_reports_best_link_equals_the_plain_choice() -> None:
+    import random
+
+    from hrdiscourse.reports.citations import best_link
+
+    results = [r for case in CASES for r in json.loads(case.read_text(encoding="utf-8"))["results"]]
+    rng = random.Random(0)
+    strengths = ["direct", "sentence", "nearby", "document", "bogus"]
+    categories = ["exit_abstinence", "victim_deviance", "trafficking_exploitation", "extension_climate"]
+    checked = 0
+    for _ in range(40):
+        for original in results:
+            result = json.loads(json.dumps(original))
+            signals, mentions = result.get("signals") or [], result.get("hr_mentions") or []
+            for s in signals:
+                s["category"] = rng.choice([s.get("category"), *categories])
+                s["negated"] = rng.random() < 0.2
+                s["kind"] = rng.choice([s.get("kind"), "coopting", "extension"])
+            links = [
+                {
+                    "mention": rng.choice(mentions)["id"] if mentions else "m0",
+                    "signal": rng.choice(signals)["id"] if signals else "s0",
+                    "strength": rng.choice(strengths),
+                }
+                for _ in range(rng.randint(0, 12))
+            ]
+            result["links"] = (result.get("links") or []) + links
+            rng.shuffle(result["links"])
+            text_length = len(result.get("text") or "")
+            result["evidence"] = [
+                {"start": a, "end": a + rng.randint(0, 300), "sentence": "", "reason": "", "weight": 1.0}
+                for a in (rng.randint(0, max(text_length, 1)) for _ in range(rng.randint(0, 4)))
+            ]
+            for kind in ("coopting", "extension", "aligned"):
+                assert best_link(result, kind=kind) == _plain_best_link(result, kind)
+                checked += 1
+    assert checked > 1000

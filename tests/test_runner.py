@@ -168,3 +168,36 @@ def test_runner_a_failing_document_is_rejected_and_the_batch_goes_on() -> None:
     assert isinstance(out[1][2], Rejected)
     assert "injected fault" in out[1][2].reason and out[1][2].location == "line 2"
     assert isinstance(out[0][2], dict) and isinstance(out[2][2], dict)
+
+
+_FREEZE_SCRIPT = """
+import gc, json, sys
+from hrdiscourse.analysis import Analyzer
+from hrdiscourse.types import Record
+
+analyzer = Analyzer(mode="fast", freeze_gc=sys.argv[1] == "on")
+counts = [gc.get_freeze_count()]
+for i, (text, lang) in enumerate([("Harm reduction saves lives.", "en"), ("Police met on Tuesday.", "en")]):
+    list(analyzer.analyze_records([(Record(text, {"doc_id": f"d{i}", "language": lang}), None)]))
+    counts.append(gc.get_freeze_count())
+print(json.dumps(counts))
+"""
+
+
+@pytest.mark.parametrize("setting", ["on", "off"])
+def test_analyzer_freezes_the_loaded_models_once_per_language(setting: str) -> None:
+    """In a fresh interpreter: the first English documents freeze what is loaded, the next ones
+    freeze nothing more; ``freeze_gc=False`` never freezes."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _FREEZE_SCRIPT, setting], capture_output=True, text=True, check=True
+    )
+    before, first, second = json.loads(out.stdout.strip().splitlines()[-1])
+    assert before == 0
+    if setting == "on":
+        assert first > 100_000  # the libraries and models, not just the interpreter's objects
+        assert second == first
+    else:
+        assert first == second == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import spacy
 
@@ -161,6 +162,26 @@ def test_stance_retraining_reproduces_the_shipped_model(tmp_path):
     assert (tmp_path / "stance.json").is_file()
 
 
+#: Cells that exercise the tokenizers: unicode words and spaces, punctuation, one-letter
+#: words, repeated words and n-grams, empty and blank cells.
+ODD = [
+    "",
+    " ",
+    "x",
+    "  Déjà   vu:\tthe “so-called”  harm-reduction\n\nprogram  ",
+    "réduction des méfaits",
+    "a b c d e f g a b c a b",
+    "harm reduction harm reduction harm reduction, harm-reduction; HARM REDUCTION!",
+    "don't won't it's U.S. e.g. 3.5% $20,000 -- x_y __hr __coopt __hr",
+    "Straße İstanbul ΣΊΣΥΦΟΣ ǅemal ﬁnance naïve café",
+    "tab\there\u00a0nbsp\u2028line\u3000ideographic\x1cfile sep\x85nel",
+    "日本語のテキスト 中文 한국어 עברית العربية",
+    "emoji 🙂🙂 and combining e\u0301 and zero\u200bwidth",
+    "__hr __hr __hr __hr __coopt __aligned __ext __hr",
+    "NEGATION NEGATION CRITICAL_strong _none span_hr hr_in_ctx",
+]
+
+
 def _gold_rows(repo_root, n=400):
     items = [
         json.loads(line)
@@ -168,36 +189,128 @@ def _gold_rows(repo_root, n=400):
         for line in (repo_root / "corpora" / "gold" / name).read_text(encoding="utf-8").splitlines()
         if line.strip()
     ][:n]
-    odd = ["", "  Déjà   vu:\tthe “so-called”  harm-reduction\n\nprogram  ", "réduction des méfaits", "x"]
-    texts = [it["text"] for it in items] + odd
+    texts = [it["text"] for it in items] + ODD
     # the four columns: sentence, context, abstracted sentence, cue features
-    return [
+    rows = [
         [t, texts[i - 1], t.lower().replace("harm reduction", "__hr"), "NEGATION _none"]
         for i, t in enumerate(texts)
     ]
+    rows += [[t, t, t, t] for t in ODD]  # odd text in every column, the cue one too
+    return rows
+
+
+def _assert_same_matrix(fast, slow):
+    assert fast.shape == slow.shape and fast.dtype == slow.dtype
+    assert fast.indices.dtype == slow.indices.dtype and fast.indptr.dtype == slow.indptr.dtype
+    assert np.array_equal(fast.indptr, slow.indptr) and np.array_equal(fast.indices, slow.indices)
+    assert np.array_equal(fast.data, slow.data)  # the same floats, not just close ones
+
+
+def _positive(pipeline, rows):
+    from hrdiscourse.nlp.stance import _as_array
+
+    pos = list(pipeline.classes_).index(1)
+    return [float(p[pos]) for p in pipeline.predict_proba(_as_array(rows))]
 
 
 def test_stance_direct_features_equal_the_pipeline(repo_root, monkeypatch):
-    import numpy as np
-
     from hrdiscourse.nlp import stance
 
     model = load_stance_model()
     rows = _gold_rows(repo_root)
-    X = stance._as_array(rows)
     ct = model.pipeline.named_steps["features"]
-    char_wb = [(t, col) for _, t, col in ct.transformers_ if getattr(t, "analyzer", None) == "char_wb"]
-    assert char_wb, "the shipped stance model has a char_wb vectorizer"
+    analyzers = {getattr(t, "analyzer", None) for _, t, _ in ct.transformers_}
+    assert analyzers == {"word", "char_wb"}, "the shipped model has word and char_wb vectorizers"
     monkeypatch.setattr(stance, "CHAR_CACHE_WORDS", 50)  # evictions happen too
-    for vec, col in char_wb:
-        fast = stance._CharWbCounts(vec).transform(list(X[:, col]))
-        slow = vec.transform(X[:, col])
-        assert fast.shape == slow.shape
-        assert np.array_equal(fast.indptr, slow.indptr) and np.array_equal(fast.indices, slow.indices)
-        assert np.array_equal(fast.data, slow.data)  # the same floats, not just close ones
-    pos = list(model.pipeline.classes_).index(1)
-    assert model.predict_proba(rows) == [float(p[pos]) for p in model.pipeline.predict_proba(X)]
-    assert model._direct is not None  # the direct path was the one used
+    features = stance._StanceFeatures.from_pipeline(model.pipeline)
+    assert features is not None
+    for chunk in (rows, rows[:1], rows[-len(ODD) :], rows[::7]):
+        _assert_same_matrix(features.transform(chunk), ct.transform(stance._as_array(chunk)))
+    assert model.predict_proba(rows) == _positive(model.pipeline, rows)
+    assert model._direct is not None and model._linear  # the direct path was the one used
+    assert model.predict_proba([["", "", "", ""]]) == _positive(model.pipeline, [["", "", "", ""]])
+
+
+def _fit(rows, vectorizers):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from hrdiscourse.nlp.stance import _as_array
+
+    features = ColumnTransformer([(f"v{i}", vec, col) for i, (vec, col) in enumerate(vectorizers)])
+    pipeline = Pipeline([("features", features), ("clf", LogisticRegression(max_iter=500))])
+    labels = [int("harm" in row[0].lower()) for row in rows]
+    return pipeline.fit(_as_array(rows), labels)
+
+
+def test_stance_direct_features_with_other_vectorizer_settings(repo_root):
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+    from hrdiscourse.nlp import stance
+
+    rows = _gold_rows(repo_root, n=150)
+    pipeline = _fit(
+        rows,
+        [
+            (TfidfVectorizer(ngram_range=(2, 3), binary=True, norm=None, use_idf=False), 0),
+            (TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 4), smooth_idf=False), 2),
+            (TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), lowercase=False, sublinear_tf=True), 1),
+            (CountVectorizer(ngram_range=(1, 2)), 1),
+            (CountVectorizer(token_pattern=r"\S+", binary=True, dtype=float), 3),
+            (TfidfVectorizer(min_df=3, max_features=50, sublinear_tf=True, binary=True), 2),
+        ],
+    )
+    features = stance._StanceFeatures.from_pipeline(pipeline)
+    assert features is not None
+    ct = pipeline.named_steps["features"]
+    _assert_same_matrix(features.transform(rows), ct.transform(stance._as_array(rows)))
+    model = stance.StanceModel(pipeline, {})
+    assert model.predict_proba(rows) == _positive(pipeline, rows) and model._linear
+
+
+@pytest.mark.parametrize(
+    "vectorizer",
+    [
+        {"analyzer": "char"},
+        {"stop_words": "english"},
+        {"token_pattern": r"(?u)\b\w+\b"},
+        {"strip_accents": "unicode"},
+        {"norm": "l1"},
+        {"dtype": np.float32},
+    ],
+)
+def test_stance_unusual_vectorizers_use_the_pipeline(repo_root, vectorizer):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from hrdiscourse.nlp import stance
+
+    rows = _gold_rows(repo_root, n=60)
+    pipeline = _fit(rows, [(TfidfVectorizer(), 2), (TfidfVectorizer(**vectorizer), 0)])
+    assert stance._StanceFeatures.from_pipeline(pipeline) is None
+    model = stance.StanceModel(pipeline, {})
+    assert model.predict_proba(rows) == _positive(pipeline, rows) and model._direct is None
+
+
+def test_stance_tokenizer_shortcuts_find_what_the_patterns_find():
+    import random
+    import re
+
+    from hrdiscourse.nlp.stance import _ASCII_WORDS
+
+    # \S+ and str.split() split on the same characters, over all of Unicode
+    every = "".join(map(chr, range(0x110000)))
+    assert re.findall(r"\S+", every) == every.split()
+    assert re.findall(r"\S+", " ".join(every)) == " ".join(every).split()
+    # the default pattern on ASCII text: the maximal runs of 2+ word characters
+    ascii_chars = "".join(map(chr, range(128)))
+    rng = random.Random(7)
+    texts = [ascii_chars, " ".join(ascii_chars)]
+    texts += ["".join(rng.choices(ascii_chars + "ab_1  ", k=rng.randint(0, 40))) for _ in range(3000)]
+    pattern = re.compile(r"(?u)\b\w\w+\b")
+    for text in texts:
+        words = [w for w in text.encode().translate(_ASCII_WORDS).decode().split() if len(w) > 1]
+        assert words == pattern.findall(text), text
 
 
 @pytest.mark.parametrize(
@@ -216,26 +329,63 @@ def test_stance_rows_read_the_same_text_as_the_tokens(blank_nlp, text):
     targets = list(doc.spans["hrd_mentions"]) + list(doc.spans["hrd_signals"])
     built = stance_rows(doc, units, targets, context._match_cues(doc))
     assert built.rows
-    quotes = {'"', "“", "”", "‘", "’", "«", "»", "'"}
     for (sent, ctx, abstract, _), u in zip(built.rows, built.units, strict=True):
         a, b = units[u]
         assert sent == doc[a:b].text
         assert ctx == " ".join(
             doc[x:y].text for x, y in (units[v] for v in (u - 1, u + 1) if 0 <= v < len(units))
         )
-        begin = {}
-        for span in sorted(built_spans(targets, built, u), key=lambda s: (s.start, -len(s))):
-            begin.setdefault(span.start, span)
-        words, i = [], a
-        while i < b:  # the abstract column as the tokens spell it
-            if i in begin:
-                words.append("__" + coarse_category(begin[i].label_))
-                i = max(i + 1, begin[i].end)
-            else:
-                words.append('"' if doc[i].text in quotes else doc[i].lower_)
-                i += 1
-        assert abstract == " ".join(words)
+        assert abstract == _abstract_reference(doc, a, b, built_spans(targets, built, u))
 
 
 def built_spans(targets, built, unit):
     return [s for s, u in zip(targets, built.unit_of_span, strict=True) if u == unit]
+
+
+def _abstract_reference(doc, a, b, spans):
+    """The abstract column as the tokens spell it: the longest span starting at a token
+    replaced by its category, tokens walked one by one."""
+    quotes = {'"', "“", "”", "‘", "’", "«", "»", "'"}
+    begin = {}
+    for span in sorted(spans, key=lambda s: (s.start, -len(s))):
+        begin.setdefault(span.start, span)
+    words, i = [], a
+    while i < b:
+        if i in begin:
+            words.append("__" + coarse_category(begin[i].label_))
+            i = max(i + 1, begin[i].end)
+        else:
+            words.append('"' if doc[i].text in quotes else doc[i].lower_)
+            i += 1
+    return " ".join(words)
+
+
+def test_stance_rows_replace_nested_and_overlapping_spans():
+    from spacy.tokens import Span
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    doc = nlp('So-called "harm reduction" exit programs, police harm reduction units. Next one here. Last.')
+    units = stance_units(doc)
+    assert len(units) == 3
+    spec = [  # (start, end, label): same starts, nested, overlapping, crossing into the next unit
+        (3, 5, "HARM_REDUCTION"),
+        (3, 7, "EXIT_PROGRAM"),
+        (4, 6, "ALIGNED_AGENCY"),
+        (6, 8, "EXTENSION_X"),
+        (9, 12, "POLICE"),
+        (10, 12, "HARM_REDUCTION"),
+        (10, 12, "COOPT_OTHER"),
+        (13, 16, "POLICE"),
+        (16, 17, "HARM_REDUCTION"),
+        (17, 19, "EXTENSION_X"),
+        (19, 20, "HARM_REDUCTION"),
+    ]
+    targets = [Span(doc, s, e, label=label) for s, e, label in spec]
+    built = stance_rows(doc, units, targets, [], flags=lambda span, name: name == "hrd_negated")
+    assert built.units == [0, 1, 2]
+    for (sent, _, abstract, cues), u in zip(built.rows, built.units, strict=True):
+        a, b = units[u]
+        in_unit = [s for s, v in zip(targets, built.unit_of_span, strict=True) if v == u]
+        assert sent == doc[a:b].text and abstract == _abstract_reference(doc, a, b, in_unit)
+        assert all(f"{coarse_category(s.label_)}_negated" in cues.split() for s in in_unit)

@@ -226,47 +226,63 @@ def sentence_index(doc: Doc) -> list[int]:
     return np.cumsum(marks).tolist()
 
 
+#: What separates paragraphs for :func:`quote_regions` (a mark left open ends with its paragraph).
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
 def quote_regions(text: str) -> list[tuple[int, int]]:
     """Return ``(start, end)`` character ranges that stand inside quotation marks.
 
     Straight double quotes alternate open/close within a paragraph; curly quotes and
     guillemets pair with their closing mark; a straight single quote opens only after a
     space or bracket and before a letter, so apostrophes ("workers' rights") are ignored.
+
+    One pass over the quotation marks of the whole text; the state starts afresh at each
+    paragraph (after each blank line). A mark's neighbours are read from the text: next to a
+    paragraph's edge they are line breaks, which count as the spaces the paragraph's own
+    edges would.
     """
     regions: list[tuple[int, int]] = []
-    offset = 0
-    for para in re.split(r"(\n\s*\n)", text):
-        if not para.strip() or re.fullmatch(r"\n\s*\n", para):
-            offset += len(para)
-            continue
-        open_double: int | None = None
-        stack: list[tuple[str, int]] = []
-        open_single: int | None = None
-        # Only quotation marks change the state: visit those, not every character.
-        for m in _QUOTE_CHARS.finditer(para):
-            i, ch = m.start(), m.group()
-            if ch == '"':
-                if open_double is None:
-                    open_double = i
-                else:
-                    regions.append((offset + open_double + 1, offset + i))
-                    open_double = None
-            elif ch in _DOUBLE_OPEN or ch in _SINGLE_OPEN:
-                stack.append((ch, i))
-            elif stack and ch == _CLOSING.get(stack[-1][0]):
-                if ch == "’" and i + 1 < len(para) and para[i + 1].isalpha():
-                    continue  # an apostrophe (don’t, worker’s)
-                _, start = stack.pop()
-                regions.append((offset + start + 1, offset + i))
-            elif ch == "'":
-                prev = para[i - 1] if i else " "
-                nxt = para[i + 1] if i + 1 < len(para) else " "
-                if open_single is None and (prev.isspace() or prev in "([{—-") and nxt.isalpha():
-                    open_single = i
-                elif open_single is not None and (prev.isalpha() or prev in ".,!?") and not nxt.isalpha():
-                    regions.append((offset + open_single + 1, offset + i))
-                    open_single = None
-        offset += len(para)
+    marks = _QUOTE_CHARS.finditer(text)
+    first = next(marks, None)
+    if first is None:
+        return regions
+    breaks = [m.start() for m in _PARAGRAPH_BREAK.finditer(text, first.start())]
+    breaks.append(len(text) + 1)
+    b = 0
+    n = len(text)
+    open_double: int | None = None
+    stack: list[tuple[str, int]] = []
+    open_single: int | None = None
+    for m in itertools.chain((first,), marks):
+        i = m.start()
+        if i >= breaks[b]:  # a new paragraph: nothing stays open
+            while i >= breaks[b]:
+                b += 1
+            open_double, open_single = None, None
+            stack = []
+        ch = text[i]
+        if ch == '"':
+            if open_double is None:
+                open_double = i
+            else:
+                regions.append((open_double + 1, i))
+                open_double = None
+        elif ch in _DOUBLE_OPEN or ch in _SINGLE_OPEN:
+            stack.append((ch, i))
+        elif stack and ch == _CLOSING.get(stack[-1][0]):
+            if ch == "’" and i + 1 < n and text[i + 1].isalpha():
+                continue  # an apostrophe (don’t, worker’s)
+            _, start = stack.pop()
+            regions.append((start + 1, i))
+        elif ch == "'":
+            prev = text[i - 1] if i else " "
+            nxt = text[i + 1] if i + 1 < n else " "
+            if open_single is None and (prev.isspace() or prev in "([{—-") and nxt.isalpha():
+                open_single = i
+            elif open_single is not None and (prev.isalpha() or prev in ".,!?") and not nxt.isalpha():
+                regions.append((open_single + 1, i))
+                open_single = None
     return regions
 
 
@@ -310,6 +326,7 @@ class ContextComponent:
         self.critical_window = critical_window
         self.cues: list[dict[str, Any]] = []
         self.constraints: dict[str, dict[str, Any]] = {}
+        self._constraint_sets: dict[int, dict[str, tuple[frozenset[int], int]]] = {}
         self._matcher = AnchoredMatcher(self.vocab)
         self._cue_info: dict[int, dict[str, Any]] = {}
         self.lang = nlp.lang
@@ -378,9 +395,10 @@ class ContextComponent:
             }
             for k, v in constraints.items()
         }
-        # The words as string hashes, compared with the tokens' LOWER column.
+        # Keyed by the entry id's hash (``Span.id``), the words as string hashes, compared
+        # with the tokens' LOWER column.
         self._constraint_sets = {
-            k: {
+            get_string_id(k): {
                 kind: (frozenset(map(get_string_id, spec["any"])), spec["window"]) for kind, spec in v.items()
             }
             for k, v in self.constraints.items()
@@ -415,10 +433,15 @@ class ContextComponent:
                 spans = groups[key]
             else:
                 spans = list(doc.spans[key]) if key in doc.spans else []
-            kept = [s for s in spans if self._passes_constraints(s, sents, sent_of, lowers)]
+            checked = self._constraint_sets  # most entries have no context check
+            kept = [
+                s for s in spans if s.id not in checked or self._passes_constraints(s, sents, sent_of, lowers)
+            ]
             # Longest per label after the context checks, so a failed long match does not hide
             # a valid shorter one; spans of different labels may overlap.
-            kept = merge_adjacent(doc, longest_per_label(kept))
+            # Unsorted in between: the sort below orders them completely (no two spans of
+            # one label overlap after longest_per_label, so merge_adjacent meets no ties).
+            kept = merge_adjacent(doc, longest_per_label(kept, ordered=False), ordered=False)
             # The group's spans are these very spans: no need to read them back from ``doc.spans``.
             groups[key] = sorted(set(kept), key=lambda s: (s.start, s.end, s.label_, s.id_))
             doc.spans[key] = groups[key]
@@ -614,7 +637,7 @@ class ContextComponent:
     def _passes_constraints(
         self, span: Span, sents: _LazySentences, sent_of: list[int], lowers: list[int]
     ) -> bool:
-        spec = self._constraint_sets.get(span.id_) if self.constraints else None
+        spec = self._constraint_sets.get(span.id)
         if not spec:
             return True
         # The sentence's bounds (a non-empty doc has sentences, and only it has spans).
@@ -754,18 +777,24 @@ class ContextComponent:
         return self
 
 
-def longest_per_label(spans: Iterable[Span]) -> list[Span]:
-    """Keep, per label, the longest of overlapping spans (spans of different labels may overlap)."""
+def longest_per_label(spans: Iterable[Span], *, ordered: bool = True) -> list[Span]:
+    """Keep, per label, the longest of overlapping spans (spans of different labels may overlap).
+
+    ``ordered=False`` leaves the result unsorted, for a caller that sorts it anyway.
+    """
     by_label: dict[str, list[Span]] = {}
     for span in spans:
         by_label.setdefault(span.label_, []).append(span)
-    return sorted((s for group in by_label.values() for s in filter_spans(group)), key=_span_order)
+    # filter_spans keeps a lone span as it is
+    kept = [s for group in by_label.values() for s in (group if len(group) == 1 else filter_spans(group))]
+    return sorted(kept, key=_span_order) if ordered else kept
 
 
-def merge_adjacent(doc: Doc, spans: list[Span]) -> list[Span]:
+def merge_adjacent(doc: Doc, spans: list[Span], *, ordered: bool = True) -> list[Span]:
     """Join spans of the same label that touch ("police" + "raids" -> "police raids").
 
-    The joined span keeps the first span's entry id.
+    The joined span keeps the first span's entry id. ``ordered=False`` leaves the result
+    unsorted, for a caller that sorts it anyway.
     """
     out: list[Span] = []
     for span in sorted(spans, key=lambda s: (s.label_, s.start, s.end)):
@@ -774,7 +803,7 @@ def merge_adjacent(doc: Doc, spans: list[Span]) -> list[Span]:
             out[-1] = Span(doc, last.start, span.end, label=last.label_, span_id=last.id_)
         else:
             out.append(span)
-    return sorted(out, key=_span_order)
+    return sorted(out, key=_span_order) if ordered else out
 
 
 def _span_order(span: Span) -> tuple[int, int, int, int, int]:

@@ -37,15 +37,15 @@ import hashlib
 import json
 import warnings
 import zipfile
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from spacy.attrs import LOWER, ORTH
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 
@@ -85,14 +85,21 @@ def stance_units(doc: Doc) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(starts, [*starts[1:], len(doc)], strict=True)]
 
 
-def _unit_of(starts: list[int], token: int) -> int:
-    import bisect
-
-    return bisect.bisect_right(starts, token) - 1
-
-
 def _underscore_flag(span: Span, name: str) -> Any:
     return getattr(span._, name)
+
+
+_HARM_REDUCTION = get_string_id("HARM_REDUCTION")
+_FLAG_FEATURES = (("hrd_negated", "_negated"), ("hrd_hedged", "_hedged"), ("hrd_quoted", "_quoted"))
+_CATEGORIES: dict[int, str] = {}  # span label (hash) -> coarse_category
+
+
+def _category(span: Span) -> str:
+    """``coarse_category(span.label_)``, without looking the label's string up every time."""
+    cat = _CATEGORIES.get(span.label)
+    if cat is None:
+        cat = _CATEGORIES[span.label] = coarse_category(span.label_)
+    return cat
 
 
 @dataclass
@@ -128,9 +135,8 @@ def stance_rows(
     """
     if flags is None:
         flags = _underscore_flag
-    strings = doc.vocab.strings
     starts = [a for a, _ in units]
-    unit_of_span = [_unit_of(starts, s.start) for s in targets]
+    unit_of_span = [bisect_right(starts, s.start) - 1 for s in targets]
     by_unit: dict[int, list[Span]] = {}
     for span, u in zip(targets, unit_of_span, strict=True):
         by_unit.setdefault(u, []).append(span)
@@ -139,7 +145,7 @@ def stance_rows(
     for cue in cues:
         if cue.label in ("TERMINATION", "PSEUDO"):
             continue
-        u = _unit_of(starts, cue.start)
+        u = bisect_right(starts, cue.start) - 1
         name = cue.label
         if cue.label == "CRITICAL":
             strong = cue.scope is None
@@ -147,14 +153,12 @@ def stance_rows(
             if strong:
                 strong_units.add(u)
         cue_feats.setdefault(u, []).append(name)
-    hr_units = {u for u, spans in by_unit.items() for s in spans if s.label_ == "HARM_REDUCTION"}
+    hr_units = {u for u, spans in by_unit.items() for s in spans if s.label == _HARM_REDUCTION}
     rows: list[list[str]] = []
     row_units = [u for u in sorted(by_unit) if reach is None or any(abs(u - h) <= reach for h in hr_units)]
     if not row_units:
         return StanceRows(rows, row_units, unit_of_span)
     text = doc_text(doc)
-    # Token texts as ints (no Token object per token): ORTH is the hash of the text.
-    orths, lowers = doc.to_array([ORTH, LOWER]).T.tolist()
     unit_texts: dict[int, str] = {}
 
     def unit_text(v: int) -> str:
@@ -170,28 +174,28 @@ def stance_rows(
         spans = by_unit[u]
         sent = unit_text(u)
         ctx = " ".join(unit_text(v) for v in (u - 1, u + 1) if 0 <= v < len(units))
-        begin = {}
-        for s in sorted(spans, key=lambda s: (s.start, -len(s))):
-            begin.setdefault(s.start, s)
+        # The unit's words, read from its tokens only (the rows cover a small part of a
+        # long document); then every span replaced by its category, the longest of those
+        # starting at a token, a span starting inside a replaced one left out.
+        tokens = ['"' if t.orth in _QUOTE_IDS else t.lower_ for t in doc[a:b]]
         words: list[str] = []
         i = a
-        while i < b:
-            span = begin.get(i)
-            if span is not None:
-                words.append("__" + coarse_category(span.label_))
-                i = max(i + 1, span.end)
+        for s in sorted(spans, key=lambda s: (s.start, -len(s))):
+            if s.start < i:
                 continue
-            words.append('"' if orths[i] in _QUOTE_IDS else strings[lowers[i]])
-            i += 1
+            words += tokens[i - a : s.start - a]
+            words.append("__" + _category(s))
+            i = max(s.start + 1, s.end)
+        words += tokens[i - a :]
         feats = list(cue_feats.get(u, []))
         feats += ["ctx_CRITICAL_strong" for v in (u - 1, u + 1) if v in strong_units]
         feats += ["hr_in_ctx" for v in (u - 1, u + 1) if v in hr_units]
         for s in spans:
-            cat = coarse_category(s.label_)
-            feats.append(f"span_{cat}")
-            for flag in ("negated", "hedged", "quoted"):
-                if flags(s, f"hrd_{flag}"):
-                    feats.append(f"{cat}_{flag}")
+            cat = _category(s)
+            feats.append("span_" + cat)
+            for flag, suffix in _FLAG_FEATURES:
+                if flags(s, flag):
+                    feats.append(cat + suffix)
             if flags(s, "hrd_critical"):
                 feats.append("rule_crit" if cat != "aligned" else "rule_crit_aligned")
         rows.append([sent, ctx, " ".join(words), " ".join(feats) or "_none"])
@@ -242,96 +246,284 @@ def _as_array(rows: Sequence[Sequence[str]]) -> Any:
     return arr
 
 
-#: Words whose character n-gram ids :class:`_CharWbCounts` keeps (then it starts afresh).
+#: Words whose character n-gram ids :class:`_CharWbGrams` keeps (then it starts afresh).
 CHAR_CACHE_WORDS = 200_000
+_WORD_PATTERN = r"(?u)\b\w\w+\b"  # scikit-learn's default token_pattern
+_SPLIT_PATTERN = r"\S+"
+#: ``bytes.translate`` table: ASCII word characters (``\w``: letters, digits, ``_``) stay,
+#: every other byte becomes a space.
+_ASCII_WORDS = bytes(c if chr(c).isalnum() or c == 0x5F else 0x20 for c in range(128)) + b" " * 128
 
 
-class _CharWbCounts:
-    """The count matrix of a fitted ``char_wb`` vectorizer, its n-grams cached per word.
+class _WordGrams:
+    """Vocabulary ids of the word n-grams of a fitted ``analyzer="word"`` vectorizer.
+
+    The same n-grams as the vectorizer's analyzer, in another order (the counts are sorted
+    by column afterwards, as ``CountVectorizer._count_vocab`` sorts them):
+
+    * tokens: ``token_pattern`` ``(?u)\\b\\w\\w+\\b`` finds the maximal runs of two or more
+      word characters, so an ASCII text is tokenized by turning every other byte into a
+      space and splitting (much quicker than the regex; other texts use the regex itself);
+      ``\\S+`` finds what ``str.split()`` finds (both split on ``str.isspace`` characters);
+    * n-grams of two or more tokens are looked up as tuples of tokens (a dict built once):
+      tokens never hold a space, so ``" ".join`` maps the tuples one to one onto the
+      vocabulary's strings, and a tuple hashes from its tokens' cached hashes instead of a new
+      string's characters;
+    * every n-gram is looked up by ``map`` (-1 when it is not in the vocabulary, dropped
+      later by numpy), so that no Python code runs per n-gram.
+    """
+
+    def __init__(self, vectorizer: Any) -> None:
+        self.lowercase = bool(vectorizer.lowercase)
+        self.split = vectorizer.token_pattern == _SPLIT_PATTERN
+        self.findall = vectorizer.build_tokenizer()
+        self.ngrams = range(vectorizer.ngram_range[0], vectorizer.ngram_range[1] + 1)
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self.tuples: dict[tuple[str, ...], int] = (
+            {tuple(gram.split(" ")): i for gram, i in self.vocabulary.items() if " " in gram}
+            if self.ngrams.stop > 2
+            else {}
+        )
+        # One-character words only miss the vocabulary of a unigram vectorizer fitted with
+        # the default pattern: they need not be removed first.
+        self.short_words_miss = self.ngrams == range(1, 2) and not any(
+            len(gram) < 2 for gram in self.vocabulary
+        )
+
+    @staticmethod
+    def supports(vectorizer: Any) -> bool:
+        min_n, max_n = vectorizer.ngram_range
+        return (
+            vectorizer.analyzer == "word"
+            and vectorizer.token_pattern in (_WORD_PATTERN, _SPLIT_PATTERN)
+            and vectorizer.tokenizer is None
+            and vectorizer.stop_words is None
+            and 1 <= min_n <= max_n
+        )
+
+    def ids(self, docs: list[str]) -> tuple[Any, Any]:
+        """The n-gram ids of ``docs`` (-1: not in the vocabulary) and how many per doc."""
+        out: list[int] = []
+        ends = []
+        get, get_tuple, miss = self.vocabulary.get, self.tuples.get, repeat(-1)
+        findall, lowercase, split, keep_short = (
+            self.findall,
+            self.lowercase,
+            self.split,
+            self.short_words_miss,
+        )
+        ngrams = self.ngrams
+        for doc in docs:
+            if lowercase:
+                doc = doc.lower()
+            if split:
+                tokens = doc.split()
+            elif doc.isascii():
+                tokens = doc.encode().translate(_ASCII_WORDS).decode().split()
+                if not keep_short:
+                    tokens = [w for w in tokens if len(w) > 1]
+            else:
+                tokens = findall(doc)
+            for n in ngrams:
+                if n == 1:
+                    out += map(get, tokens, miss)
+                elif n == 2:
+                    out += map(get_tuple, pairwise(tokens), miss)
+                else:
+                    out += map(get_tuple, zip(*[tokens[i:] for i in range(n)], strict=False), miss)
+            ends.append(len(out))
+        return np.fromiter(out, dtype=np.intc, count=len(out)), np.diff(ends, prepend=0)
+
+
+class _CharWbGrams:
+    """Vocabulary ids of the ``char_wb`` n-grams of a fitted vectorizer, cached per word.
 
     ``char_wb`` n-grams never cross a word boundary, so a word's n-gram ids are the same
     wherever it occurs: they are computed once (with the vectorizer's own n-gram function)
-    and then only looked up. The matrix is built as ``CountVectorizer._count_vocab``
-    builds it (same counts, index types and sorted indices), so the TF-IDF step on top of it
-    gives the same floats (``tests/test_stance.py`` compares them).
+    and then only looked up, kept as the bytes of C ints so that a row is one ``bytes.join``.
     """
 
     def __init__(self, vectorizer: Any) -> None:
         self.vectorizer = vectorizer
-        self.preprocess = vectorizer.build_preprocessor()
-        self.vocabulary = vectorizer.vocabulary_
-        self.cache: dict[str, tuple[int, ...]] = {}
+        self.lowercase = bool(vectorizer.lowercase)
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self.cache: dict[str, bytes] = {}
 
-    def _ids(self, word: str) -> tuple[int, ...]:
-        ids = self.cache.get(word)
-        if ids is None:
-            if len(self.cache) >= CHAR_CACHE_WORDS:
-                self.cache.clear()
-            vocab = self.vocabulary
-            grams = self.vectorizer._char_wb_ngrams(word)
-            ids = self.cache[word] = tuple(vocab[g] for g in grams if g in vocab)
-        return ids
+    @staticmethod
+    def supports(vectorizer: Any) -> bool:
+        return vectorizer.analyzer == "char_wb"
 
-    def transform(self, docs: Sequence[str]) -> Any:
+    def _word(self, word: str) -> bytes:
+        if len(self.cache) >= CHAR_CACHE_WORDS:
+            self.cache.clear()
+        vocab = self.vocabulary
+        ids = [vocab[g] for g in self.vectorizer._char_wb_ngrams(word) if g in vocab]
+        out = self.cache[word] = np.asarray(ids, dtype=np.intc).tobytes()
+        return out
+
+    def ids(self, docs: list[str]) -> tuple[Any, Any]:
+        """The n-gram ids of ``docs`` and how many per doc."""
+        get, word = self.cache.get, self._word
+        lowercase = self.lowercase
+        blobs = [
+            b"".join(
+                [
+                    b if (b := get(w)) is not None else word(w)
+                    for w in (doc.lower() if lowercase else doc).split()
+                ]
+            )
+            for doc in docs
+        ]
+        return np.frombuffer(b"".join(blobs), dtype=np.intc), [len(b) // 4 for b in blobs]
+
+
+class _StanceFeatures:
+    """The feature matrix of a fitted stance ColumnTransformer, built in one pass.
+
+    ``ColumnTransformer.transform`` counts each vectorizer's n-grams in Python one at a
+    time, validates every intermediate matrix and stacks them. Here the n-gram ids of all
+    vectorizers, shifted to their columns in the stacked matrix, are counted by one sort and
+    weighted with the operations of ``TfidfTransformer.transform`` on the same values:
+    ``log(tf) + 1``, times ``idf_``, then scikit-learn's own in-place L2 normalisation with
+    every (row, vectorizer) part as one row; the parts of other vectorizers (the binary cue
+    counts) get their own steps. The result is the ColumnTransformer's matrix: same data,
+    indices, indptr and dtypes (``tests/test_stance.py`` compares them).
+    """
+
+    def __init__(self, blocks: list[tuple[int, Any]], vectorizers: list[Any]) -> None:
+        from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
+
+        self.normalize_l2 = inplace_csr_row_normalize_l2
+        sizes = [len(v.vocabulary_) for v in vectorizers]
+        self.starts = np.cumsum([0, *sizes[:-1]])  # first column of each vectorizer
+        self.blocks = [
+            (col, grams, int(start)) for (col, grams), start in zip(blocks, self.starts, strict=True)
+        ]
+        self.width = int(sum(sizes))
+        tfidf = [getattr(v, "_tfidf", None) for v in vectorizers]
+        idf = [
+            t.idf_ if t is not None and hasattr(t, "idf_") else np.ones(n)
+            for t, n in zip(tfidf, sizes, strict=True)
+        ]
+        self.idf = np.concatenate(idf).astype(np.float64)  # 1.0: no idf
+        # (binary, sublinear, L2) of each vectorizer; the usual TF-IDF one is (False, True, True)
+        self.steps = [
+            (bool(v.binary), t is not None and bool(t.sublinear_tf), t is not None and t.norm == "l2")
+            for v, t in zip(vectorizers, tfidf, strict=True)
+        ]
+        self.sublinear = any(s for _, s, _ in self.steps)
+        self.l2 = any(n for _, _, n in self.steps)
+
+    @classmethod
+    def from_pipeline(cls, pipeline: Any) -> _StanceFeatures | None:
+        """The features of ``pipeline``, or None when a setting is not one handled here (the
+        pipeline then computes them itself)."""
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+        ct = pipeline.named_steps.get("features") if hasattr(pipeline, "named_steps") else None
+        fitted = [
+            t for t in getattr(ct, "transformers_", []) if not (isinstance(t[1], str) and t[1] == "drop")
+        ]
+        if (
+            ct is None
+            or not fitted
+            or len(pipeline.steps) != 2
+            or not getattr(ct, "sparse_output_", False)
+            or getattr(ct, "remainder", None) != "drop"
+            or any(isinstance(t, str) or not isinstance(col, int) for _, t, col in fitted)
+        ):
+            return None
+        blocks: list[tuple[int, Any]] = []
+        vectorizers = [t for _, t, _ in fitted]
+        for vec, (_, _, col) in zip(vectorizers, fitted, strict=True):
+            tfidf = getattr(vec, "_tfidf", None)
+            plain = (
+                (type(vec) is TfidfVectorizer and vec.dtype == np.float64 and tfidf.norm in ("l2", None))
+                or (type(vec) is CountVectorizer and np.dtype(vec.dtype) in (np.int64, np.float64))
+            ) and (
+                vec.input == "content"
+                and vec.preprocessor is None
+                and not vec.strip_accents
+                and not callable(vec.analyzer)
+                and hasattr(vec, "vocabulary_")
+            )
+            kind = next((k for k in (_WordGrams, _CharWbGrams) if plain and k.supports(vec)), None)
+            if kind is None:
+                return None
+            blocks.append((col, kind(vec)))
+        width = sum(len(v.vocabulary_) for v in vectorizers)
+        if width >= np.iinfo(np.int32).max or np.result_type(*(v.dtype for v in vectorizers)) != np.float64:
+            return None
+        return cls(blocks, vectorizers)
+
+    def transform(self, rows: Sequence[Sequence[str]]) -> Any | None:
+        """The stacked feature matrix of ``rows`` (None when a cell is not a string)."""
         import scipy.sparse as sp
 
-        vec = self.vectorizer
-        cache = self.cache
-        indices: list[int] = []
-        values: list[int] = []
-        indptr = [0]
-        for doc in docs:
-            grams = []
-            for word in self.preprocess(vec.decode(doc)).split():
-                ids = cache.get(word)
-                grams.append(ids if ids is not None else self._ids(word))
-            # Counted in C; keys in first-seen order, as the n-grams' dict in _count_vocab.
-            counts = Counter(chain.from_iterable(grams))
-            indices.extend(counts)
-            values.extend(counts.values())
-            indptr.append(len(indices))
-        X = sp.csr_matrix(
-            (
-                np.asarray(values, dtype=np.intc),
-                np.asarray(indices, dtype=np.int32),
-                np.asarray(indptr, dtype=np.int32),
-            ),
-            shape=(len(docs), len(self.vocabulary)),
-            dtype=vec.dtype,
-        )
-        X.sort_indices()
-        if vec.binary:
-            X.data.fill(1)
-        return vec._tfidf.transform(X, copy=False)
+        if not all(type(cell) is str for row in rows for cell in row):
+            return None
+        n, width = len(rows), self.width
+        # key = row * width + column, as int32 when it fits (sorted twice as fast)
+        base = np.arange(n + 1, dtype=np.int32 if (n + 1) * width < 2**31 else np.int64) * width
+        keys = []
+        for col, grams, start in self.blocks:
+            ids, counts = grams.ids([row[col] for row in rows])
+            key = np.repeat(base[:-1] + start, counts)
+            key += ids
+            keys.append(key[ids >= 0] if isinstance(grams, _WordGrams) else key)
+        key = np.concatenate(keys)
+        key.sort()
+        first = np.empty(len(key), dtype=bool)
+        first[:1] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        at = np.flatnonzero(first)
+        counts = np.diff(at, append=len(key))
+        key = key[at]  # sorted by row, then column
+        # where each (row, vectorizer) part starts, and each row
+        parts = np.searchsorted(key, (base[:-1, None] + self.starts.astype(key.dtype)).ravel())
+        parts = np.append(parts, len(key)).astype(np.int32)
+        indptr = parts[:: len(self.starts)].copy()
+        indices = (key - np.repeat(base[:-1], np.diff(indptr))).astype(np.int32)
+        data = self._weigh(counts, indices, parts)
+        return sp.csr_matrix((data, indices, indptr), shape=(n, width))
 
+    def _sublinear_tf(self, counts: Any) -> Any:
+        """``log(tf) + 1`` of ``counts`` (ints from 1), as ``TfidfTransformer.transform`` computes
+        it: the counts as float64, ``np.log`` in place, plus one."""
+        data = counts.astype(np.float64)
+        np.log(data, out=data)
+        data += 1.0
+        return data
 
-def _direct_features(pipeline: Any) -> list[tuple[int, Any]] | None:
-    """``(column, transform)`` of the feature union when :meth:`StanceModel.predict_proba` may
-    call the fitted transformers itself (``char_wb`` ones through :class:`_CharWbCounts`),
-    stacked with the ColumnTransformer's own ``_hstack``; None to use the pipeline as it is."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    def _weigh(self, counts: Any, indices: Any, parts: Any) -> Any:
+        """``CountVectorizer.transform``'s then ``TfidfTransformer.transform``'s values of ``counts``.
 
-    ct = pipeline.named_steps.get("features") if hasattr(pipeline, "named_steps") else None
-    fitted = [t for t in getattr(ct, "transformers_", []) if not (isinstance(t[1], str) and t[1] == "drop")]
-    if (
-        ct is None
-        or len(pipeline.steps) != 2
-        or not getattr(ct, "sparse_output_", False)
-        or not hasattr(ct, "_hstack")
-        or getattr(ct, "remainder", None) != "drop"
-        or any(isinstance(t, str) or not isinstance(col, int) for _, t, col in fitted)
-    ):
-        return None
-    out: list[tuple[int, Any]] = []
-    for _, t, col in fitted:
-        plain_char_wb = (
-            type(t) is TfidfVectorizer
-            and t.analyzer == "char_wb"
-            and t.preprocessor is None
-            and t.input == "content"
-        )
-        out.append((col, _CharWbCounts(t).transform if plain_char_wb else t.transform))
-    return out
+        ``parts``: where each (row, vectorizer) part of ``counts`` starts (and the end).
+        """
+        import scipy.sparse as sp
+
+        k = len(self.steps)
+        other = []  # (positions, steps) of the vectorizers that are not the usual TF-IDF
+        for b, (binary, sublinear, l2) in enumerate(self.steps):
+            if (binary, sublinear, l2) != (False, True, True):
+                first, end = parts[b:-1:k], parts[b + 1 :: k]
+                size = end - first
+                at = np.arange(size.sum()) + np.repeat(first - np.cumsum(size) + size, size)
+                other.append((at, binary, sublinear, l2))
+        data = self._sublinear_tf(counts) if self.sublinear else counts.astype(np.float64)
+        for at, binary, sublinear, _ in other:
+            tf = np.ones(len(at), dtype=counts.dtype) if binary else counts[at]
+            data[at] = self._sublinear_tf(tf) if sublinear else tf
+        data *= self.idf[indices]
+        if self.l2:
+            kept = [(at, data[at]) for at, _, _, l2 in other if not l2]
+            rows = sp.csr_matrix((data, indices, parts), shape=(len(parts) - 1, self.width), copy=False)
+            self.normalize_l2(rows)
+            if not np.may_share_memory(rows.data, data):
+                data[:] = rows.data
+            for at, values in kept:
+                data[at] = values
+        return data
 
 
 @dataclass
@@ -352,26 +544,47 @@ class StanceModel:
         return float(self.meta.get("threshold", 0.5))
 
     def __post_init__(self) -> None:
-        self._direct: list[tuple[int, Any]] | None = None
+        self._direct: _StanceFeatures | None = None
+        self._linear = False  # the classifier is a binary LogisticRegression over those features
         self._direct_checked = False  # decided on the first prediction (the pipeline is fitted)
+
+    def _check_direct(self) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        self._direct, self._direct_checked = _StanceFeatures.from_pipeline(self.pipeline), True
+        clf = self.pipeline.steps[-1][1]
+        self._linear = (
+            self._direct is not None
+            and type(clf) is LogisticRegression
+            and len(clf.classes_) == 2
+            and clf.coef_.shape == (1, self._direct.width)
+        )
 
     def predict_proba(self, rows: Sequence[Sequence[str]]) -> list[float]:
         """Probability that each row's unit is critical.
 
-        The features are the pipeline's own (same matrix), computed without the
-        ColumnTransformer's dispatch and with the character n-grams cached per word.
+        The features are the pipeline's own (same matrix), computed by
+        :class:`_StanceFeatures` without the ColumnTransformer when its settings allow; a
+        binary logistic regression then takes the steps of its ``predict_proba`` without
+        re-validating the matrix (``decision_function``, ``_predict_proba_lr``).
         """
         if not rows:
             return []
         if not self._direct_checked:
-            self._direct, self._direct_checked = _direct_features(self.pipeline), True
-        if self._direct is None:
-            proba = self.pipeline.predict_proba(_as_array(rows))
-        else:
-            blocks = [transform([row[col] for row in rows]) for col, transform in self._direct]
-            X = self.pipeline.named_steps["features"]._hstack(blocks, n_samples=len(rows))
-            proba = self.pipeline.steps[-1][1].predict_proba(X)
+            self._check_direct()
+        X = self._direct.transform(rows) if self._direct is not None else None
         pos = list(self.pipeline.classes_).index(1)
+        if X is None:
+            proba = self.pipeline.predict_proba(_as_array(rows))
+        elif self._linear:
+            from scipy.special import expit
+
+            clf = self.pipeline.steps[-1][1]
+            prob = (X @ clf.coef_.T + clf.intercept_).reshape(-1)
+            expit(prob, out=prob)
+            return (prob if pos == 1 else 1 - prob).tolist()
+        else:
+            proba = self.pipeline.steps[-1][1].predict_proba(X)
         return [float(p[pos]) for p in proba]
 
     def decide(self, label: str, rule: bool, proba: float) -> bool:

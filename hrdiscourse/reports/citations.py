@@ -79,6 +79,10 @@ _RANK = {s: i for i, s in enumerate(STRENGTHS)}
 _ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:[T ].*)?$")
 _WS = re.compile(r"\s+")
 _MISSING = frozenset({"none", "null", "nan", "nat", "n/a"})
+#: A character refused in a url: a control character (below 32), ``<>"'`` or a backtick or
+#: space; one regex scan instead of a Python test per character (most of format_citation).
+_URL_REFUSED = re.compile(r"[\x00-\x1f<>\"'` ]")
+_HTTP_URL = re.compile(r"^https?://[^/?#\s]+")
 
 
 # --------------------------------------------------------------------------- citation
@@ -137,12 +141,12 @@ def safe_url(value: Any) -> str | None:
     scheme are refused, so a url can be rendered as a link without risk.
     """
     url = _clean(value)
-    if not url or any(ord(c) < 32 or c in "<>\"'` " for c in url):
+    if not url or _URL_REFUSED.search(url):
         return None
     low = url.lower()
     if low.startswith("www."):
         url, low = "http://" + url, "http://" + low
-    if re.match(r"^https?://[^/?#\s]+", low):
+    if _HTTP_URL.match(low):
         return url
     return None
 
@@ -624,18 +628,34 @@ def best_link(
     mentions = {m.get("id"): m for m in result.get("hr_mentions") or []}
     signals = {s.get("id"): s for s in result.get("signals") or []}
     text = result.get("text") or ""
+    # A document has a few mentions and evidence sentences but dozens of links: the evidence
+    # ranges are read once, each mention's phrase is looked at once (the same answers as
+    # _in_evidence and hr_phrase per link), and a link whose strength and category already
+    # rank it below the best so far is passed over.
+    ranges: list[tuple[int, int]] | None = None
+    countable: dict[int, bool] = {}
     best: tuple[tuple[int, int, int, int, int], tuple[Any, Any, Any]] | None = None
     for order, link in enumerate(result.get("links") or []):
         m, s = mentions.get(link.get("mention")), signals.get(link.get("signal"))
         if not (_usable(m) and _usable(s)) or (s.get("kind") or "coopting") != kind:
             continue
-        key = (
-            _RANK.get(link.get("strength"), len(STRENGTHS)),
-            1 if s.get("category") in _DESCRIPTIVE_CATEGORIES else 0,
-            0 if _in_evidence(result, s) else 1,
-            0 if hr_phrase(text, m)[1] else 1,
-            order,
-        )
+        if id(m) not in countable:
+            countable[id(m)] = hr_phrase(text, m)[1]
+        rank = _RANK.get(link.get("strength"), len(STRENGTHS))
+        descriptive = 1 if s.get("category") in _DESCRIPTIVE_CATEGORIES else 0
+        if best is not None and (rank, descriptive) > best[0][:2]:
+            continue  # the rest of the key cannot make it smaller
+        pos = s.get("start")
+        in_evidence = False
+        if isinstance(pos, int):
+            if ranges is None:
+                ranges = [
+                    (ev["start"], ev["end"])
+                    for ev in result.get("evidence") or []
+                    if isinstance(ev.get("start"), int) and isinstance(ev.get("end"), int)
+                ]
+            in_evidence = any(start <= pos < end for start, end in ranges)
+        key = (rank, descriptive, 0 if in_evidence else 1, 0 if countable[id(m)] else 1, order)
         if best is None or key < best[0]:
             best = (key, (link, m, s))
     return best[1] if best else None
