@@ -384,13 +384,21 @@ def test_reports_safe_url_equals_the_plain_check() -> None:
         assert safe_url(url) == _plain_safe_url(url), repr(url)
 
 
+def _in_evidence(result: dict, signal: dict) -> bool:
+    pos = signal.get("start")
+    for ev in result.get("evidence") or []:
+        if isinstance(pos, int) and isinstance(ev.get("start"), int) and isinstance(ev.get("end"), int):
+            if ev["start"] <= pos < ev["end"]:
+                return True
+    return False
+
+
 def _plain_best_link(result: dict, kind: str) -> tuple | None:
     """best_link as it was written before the per-document caches (the reference)."""
     from hrdiscourse.reports.citations import (
         _DESCRIPTIVE_CATEGORIES,
         _RANK,
         STRENGTHS,
-        _in_evidence,
         _usable,
         hr_phrase,
     )

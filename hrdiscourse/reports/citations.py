@@ -598,15 +598,6 @@ def _usable(span: Mapping[str, Any] | None) -> bool:
     return bool(span) and not span.get("negated") and not span.get("critical")
 
 
-def _in_evidence(result: Mapping[str, Any], signal: Mapping[str, Any]) -> bool:
-    pos = signal.get("start")
-    for ev in result.get("evidence") or []:
-        if isinstance(pos, int) and isinstance(ev.get("start"), int) and isinstance(ev.get("end"), int):
-            if ev["start"] <= pos < ev["end"]:
-                return True
-    return False
-
-
 #: Categories that describe people rather than what a programme does.
 _DESCRIPTIVE_CATEGORIES = frozenset({"victim_deviance", "trafficking_exploitation"})
 
@@ -629,8 +620,8 @@ def best_link(
     signals = {s.get("id"): s for s in result.get("signals") or []}
     text = result.get("text") or ""
     # A document has a few mentions and evidence sentences but dozens of links: the evidence
-    # ranges are read once, each mention's phrase is looked at once (the same answers as
-    # _in_evidence and hr_phrase per link), and a link whose strength and category already
+    # ranges are read once, each mention's phrase is looked at once (the same answers as an
+    # evidence test and hr_phrase per link), and a link whose strength and category already
     # rank it below the best so far is passed over.
     ranges: list[tuple[int, int]] | None = None
     countable: dict[int, bool] = {}
